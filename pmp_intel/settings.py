@@ -1,0 +1,229 @@
+"""Configuration: environment variables, a ``.env`` file or ``pmp-intel.toml``.
+
+The names are a public contract (see ``docs/configuration.md``): cron lines and users'
+scripts set them. Precedence, highest first: keyword arguments (CLI flags), environment,
+``.env``, ``pmp-intel.toml``, defaults.
+
+Secrets are :class:`pydantic.SecretStr` so that printing a ``Settings`` object, or an
+exception that carries one, never shows them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE_DIR = Path("~/.maia/databases/intelligence")
+DEFAULT_DATABASE_FILE = "pmp_intelligence.db"
+DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATABASE_DIR}/{DEFAULT_DATABASE_FILE}"
+DEFAULT_LEGACY_ARCHIVE_DIR = Path("~/.maia/archive/pmp_legacy")
+SLACK_HOOKS_HOST = "hooks.slack.com"
+
+
+class AuthMode(StrEnum):
+    """How the client authenticates against the PMP server."""
+
+    OAUTH = "oauth"
+    ONPREM = "onprem"
+    TOKEN = "token"
+
+
+class OnPremAuthType(StrEnum):
+    """The ``auth_type`` of the on-premises login."""
+
+    LOCAL = "local_authentication"
+    AD = "ad_authentication"
+
+
+class LogFormat(StrEnum):
+    """Log output: JSON lines, or human-readable text with a progress bar."""
+
+    AUTO = "auto"
+    JSON = "json"
+    TEXT = "text"
+
+
+def _env(*names: str) -> Any:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Every setting pmp-intel reads. Construct with keyword overrides for CLI flags."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        case_sensitive=False,
+        toml_file="pmp-intel.toml",
+        validate_default=True,
+    )
+
+    # --- storage -------------------------------------------------------------------------
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias=_env("PMP_INTEL_DATABASE_URL", "database_url"),
+        description="SQLAlchemy URL of the unified database (SQLite file or PostgreSQL).",
+    )
+    legacy_dir: Path | None = Field(
+        None,
+        validation_alias=_env("PMP_INTEL_LEGACY_DIR", "legacy_dir"),
+        description="Folder holding legacy Maia SQLite files to import on upgrade.",
+    )
+    source_name: str = Field(
+        "default",
+        validation_alias=_env("PMP_INTEL_SOURCE", "source_name"),
+        description="Name of the PMP server inside the database (one database, many sources).",
+    )
+
+    # --- server and auth -----------------------------------------------------------------
+    base_url: str | None = Field(
+        None,
+        validation_alias=_env("PMP_BASE_URL", "base_url"),
+        description="PMP server, e.g. https://patch.manageengine.com.au or https://host:8383.",
+    )
+    auth: AuthMode = Field(AuthMode.OAUTH, validation_alias=_env("PMP_AUTH", "auth"))
+    accounts_url: str | None = Field(
+        None,
+        validation_alias=_env("PMP_ACCOUNTS_URL", "accounts_url"),
+        description="Zoho accounts server; derived from the PMP host's region when unset.",
+    )
+    client_id: str | None = Field(None, validation_alias=_env("PMP_CLIENT_ID", "client_id"))
+    client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("PMP_CLIENT_SECRET", "client_secret")
+    )
+    refresh_token: SecretStr | None = Field(
+        None, validation_alias=_env("PMP_REFRESH_TOKEN", "refresh_token")
+    )
+    username: str | None = Field(None, validation_alias=_env("PMP_USERNAME", "username"))
+    password: SecretStr | None = Field(None, validation_alias=_env("PMP_PASSWORD", "password"))
+    auth_type: OnPremAuthType = Field(
+        OnPremAuthType.LOCAL, validation_alias=_env("PMP_AUTH_TYPE", "auth_type")
+    )
+    domain: str | None = Field(None, validation_alias=_env("PMP_DOMAIN", "domain"))
+    token: SecretStr | None = Field(None, validation_alias=_env("PMP_TOKEN", "token"))
+
+    # --- transport -----------------------------------------------------------------------
+    verify_tls: bool = Field(True, validation_alias=_env("PMP_VERIFY_TLS", "verify_tls"))
+    ca_bundle: Path | None = Field(None, validation_alias=_env("PMP_CA_BUNDLE", "ca_bundle"))
+    rate_limit: float = Field(
+        4.0,
+        gt=0,
+        validation_alias=_env("PMP_RATE_LIMIT", "rate_limit"),
+        description="Ceiling on requests per second, shared by all threads.",
+    )
+    concurrency: int = Field(
+        4,
+        ge=1,
+        le=64,
+        validation_alias=_env("PMP_CONCURRENCY", "concurrency"),
+        description="Parallel requests for fan-out endpoints, within the rate limit.",
+    )
+    connect_timeout: float = Field(
+        10.0, gt=0, validation_alias=_env("PMP_CONNECT_TIMEOUT", "connect_timeout")
+    )
+    read_timeout: float = Field(60.0, gt=0, validation_alias=_env("PMP_READ_TIMEOUT", "read_timeout"))
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=20,
+        validation_alias=_env("PMP_MAX_ATTEMPTS", "max_attempts"),
+        description="Attempts per request before a page becomes a gap.",
+    )
+    page_limit: int = Field(
+        1000,
+        ge=1,
+        validation_alias=_env("PMP_PAGE_LIMIT", "page_limit"),
+        description="Page size asked for with lower-case `pagelimit`; the server's echo wins.",
+    )
+
+    # --- extraction ----------------------------------------------------------------------
+    coverage_target: float = Field(
+        0.95,
+        gt=0,
+        le=1,
+        validation_alias=_env("PMP_INTEL_COVERAGE_TARGET", "coverage_target"),
+        description="Share of the server's reported systems a snapshot needs to be usable.",
+    )
+    commit_every_pages: int = Field(
+        10,
+        ge=1,
+        validation_alias=_env("PMP_INTEL_COMMIT_EVERY", "commit_every_pages"),
+        description="Pages written per transaction (each page carries its checkpoint).",
+    )
+    stale_agent_days: int = Field(
+        7, ge=1, validation_alias=_env("PMP_INTEL_STALE_AGENT_DAYS", "stale_agent_days")
+    )
+    log_format: LogFormat = Field(
+        LogFormat.AUTO, validation_alias=_env("PMP_INTEL_LOG_FORMAT", "log_format")
+    )
+
+    # --- notices and hooks ---------------------------------------------------------------
+    slack_webhook_url: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_WEBHOOK_URL", "slack_webhook_url")
+    )
+    post_extraction_hook: str | None = Field(
+        None, validation_alias=_env("POST_EXTRACTION_HOOK", "post_extraction_hook")
+    )
+
+    @field_validator("base_url", "accounts_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host, e.g. https://host:8383")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("must be a SQLAlchemy URL, e.g. sqlite:///path/to/file.db")
+        return value
+
+    @field_validator("slack_webhook_url")
+    @classmethod
+    def _slack_host(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme != "https" or parts.hostname != SLACK_HOOKS_HOST:
+            # The URL itself is a secret: name the rule, never echo the value.
+            raise ValueError(f"must be an https URL on {SLACK_HOOKS_HOST}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds, for redaction and for tests."""
+        secrets = (self.client_secret, self.refresh_token, self.password, self.token,
+                   self.slack_webhook_url)
+        return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

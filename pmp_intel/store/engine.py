@@ -1,0 +1,147 @@
+"""Engines and sessions for the unified database.
+
+SQLite is the embedded default: its folder is created, the file is created with mode 0600
+before SQLite ever opens it, and every connection runs with foreign keys on, WAL journaling
+and a busy timeout. Transactions are begun explicitly (``BEGIN``) so that SAVEPOINTs and
+"one transaction per batch of pages" mean on SQLite what they mean on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pmp_intel.errors import ConfigurationError
+from pmp_intel.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def parse_database_url(url: str | URL) -> URL:
+    """Parse a SQLAlchemy URL, expanding ``~`` in SQLite paths; one clear error if invalid."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            f"database URL is not valid ({exc}); expected e.g. sqlite:///path/file.db "
+            "or postgresql+psycopg://user@host/db"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        assert parsed.database is not None
+        parsed = parsed.set(database=str(Path(parsed.database).expanduser()))
+    return parsed
+
+
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a file-backed SQLite URL, else None."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    if str(url.database).startswith("file:"):
+        return None
+    return Path(str(url.database))
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the SQLite file's folder and the file itself with mode 0600.
+
+    An existing file is left as it is, but a group- or world-readable one is tightened to
+    0600: it holds the estate's inventory.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(0o600)
+    else:
+        os.close(fd)
+        path.chmod(0o600)  # in case the umask was stricter than needed; never looser
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (pysqlite's own would defer BEGIN and
+        # break SAVEPOINT); see the SQLAlchemy pysqlite "serializable isolation" notes.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            if engine.url.database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_db_engine(
+    url: str | URL | None = None, *, settings: Settings | None = None, **kwargs: Any
+) -> Engine:
+    """An engine for ``url`` (or the configured ``PMP_INTEL_DATABASE_URL``).
+
+    For a SQLite file this also creates its folder and the 0600 file. Raises
+    :class:`ConfigurationError` for a malformed URL or a driver that is not installed.
+    """
+    if url is None:
+        url = (settings or Settings()).database_url
+    parsed = parse_database_url(url)
+    path = sqlite_path(parsed)
+    if path is not None:
+        prepare_sqlite_file(path)
+    kwargs.setdefault("pool_pre_ping", parsed.get_backend_name() != "sqlite")
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (NoSuchModuleError, ModuleNotFoundError) as exc:
+        hint = " (pip install 'pmp-intel[postgres]')" if "postgres" in parsed.drivername else ""
+        raise ConfigurationError(
+            f"no database driver for {parsed.drivername!r}: {exc}{hint}"
+        ) from None
+    except ArgumentError as exc:
+        raise ConfigurationError(f"database URL is not usable: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to ``engine`` (objects stay usable after commit)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit when the block ends, roll back if it raises.
+
+    >>> with unit_of_work(engine) as session:  # doctest: +SKIP
+    ...     session.add(Source(name="prod"))
+    """
+    factory = (
+        session_factory(engine_or_factory)
+        if isinstance(engine_or_factory, Engine)
+        else engine_or_factory
+    )
+    with factory() as session, session.begin():
+        yield session
+
+
+def redacted_url(url: str | URL) -> str:
+    """The URL with any password masked, for messages and logs."""
+    try:
+        return parse_database_url(url).render_as_string(hide_password=True)
+    except ConfigurationError:
+        return "<invalid database URL>"

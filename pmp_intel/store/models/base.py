@@ -1,0 +1,175 @@
+"""Declarative base, naming convention, and the history / staging mixins.
+
+History model (design.md §2): a history row is true from ``valid_from_snapshot_id``
+(inclusive) up to ``valid_to_snapshot_id`` (exclusive); NULL means still current. The state
+of a source at snapshot *S* is every row with ``valid_from <= S`` and ``valid_to IS NULL OR
+valid_to > S``. Snapshot ids grow with time within a source, which is what makes ``<=``
+meaningful.
+
+Each entity is declared once as a plain *fields* mixin and mapped twice: as its history
+table and as its staging table (``stg_*``), into which the extractor writes pages before a
+snapshot's merge. Both therefore always have the same columns.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from pmp_intel.store.types import BigIntPK, JSONDoc, UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CURRENT_ROW = text("valid_to_snapshot_id IS NULL")
+
+#: Enumerated values a column may hold, enforced as a CHECK constraint.
+Domains = dict[str, tuple[int, ...] | tuple[str, ...]]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every pmp-intel table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONDoc,
+    }
+
+
+def domain_check(column: str, values: tuple[int, ...] | tuple[str, ...]) -> CheckConstraint:
+    """A named CHECK that ``column`` is NULL or one of ``values``."""
+    rendered = ", ".join(repr(v) if isinstance(v, str) else str(v) for v in values)
+    return CheckConstraint(f"{column} IS NULL OR {column} IN ({rendered})", name=f"{column}_domain")
+
+
+class EntityFields:
+    """Columns shared by an entity's history and staging tables.
+
+    Subclasses declare their natural key (``__natural_key__``), enumerated domains
+    (``__domains__``, enforced as CHECK constraints on both tables), extra lookup paths
+    (``__lookup_indexes__``, history table only) and volatile observation columns
+    (``__volatile__``: refreshed in place on the current row instead of opening a new
+    version, because they change on every contact — see docs/schema.md).
+    """
+
+    __natural_key__: ClassVar[tuple[str, ...]] = ()
+    __domains__: ClassVar[Domains] = {}
+    __lookup_indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    __volatile__: ClassVar[tuple[str, ...]] = ()
+
+    #: Fields the server sent that this model has no column for; kept, never dropped.
+    extra: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, default=None)
+
+
+class HistoryMixin:
+    """Validity-range columns, keys and indexes of a history table."""
+
+    __tablename__: ClassVar[str]
+    __natural_key__: ClassVar[tuple[str, ...]]
+    __domains__: ClassVar[Domains]
+    __lookup_indexes__: ClassVar[tuple[tuple[str, ...], ...]]
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    #: Digest of the entity's non-volatile values; a merge opens a new version only when it
+    #: changes.
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    @declared_attr
+    def source_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("sources.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def valid_from_snapshot_id(cls) -> Mapped[int]:
+        return mapped_column(BigInteger, ForeignKey("snapshots.id", ondelete="CASCADE"))
+
+    @declared_attr
+    def valid_to_snapshot_id(cls) -> Mapped[int | None]:
+        # Deleting the snapshot that closed a row makes the row current again.
+        return mapped_column(BigInteger, ForeignKey("snapshots.id", ondelete="SET NULL"))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        name = cls.__tablename__
+        key = ("source_id", *cls.__natural_key__)
+        return (
+            UniqueConstraint(*key, "valid_from_snapshot_id", name=f"uq_{name}_version"),
+            Index(
+                f"uq_{name}_current",
+                *key,
+                unique=True,
+                sqlite_where=CURRENT_ROW,
+                postgresql_where=CURRENT_ROW,
+            ),
+            Index(f"ix_{name}_valid_from", "valid_from_snapshot_id"),
+            Index(f"ix_{name}_valid_to", "valid_to_snapshot_id"),
+            *(Index(f"ix_{name}_{'_'.join(cols)}", *cols) for cols in cls.__lookup_indexes__),
+            *(domain_check(col, values) for col, values in cls.__domains__.items()),
+        )
+
+
+class StagingMixin:
+    """Columns of a staging table: which snapshot, endpoint, parent and page a row came from.
+
+    ``(snapshot_id, endpoint, parent_key, page, seq)`` is unique, so a page that is written
+    twice (a resumed run repeating an uncommitted page) can never produce duplicates.
+    """
+
+    __tablename__: ClassVar[str]
+    __natural_key__: ClassVar[tuple[str, ...]]
+    __domains__: ClassVar[Domains]
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    #: The fan-out parent (``resid`` or ``patchid``) or '' for plain paged endpoints.
+    parent_key: Mapped[str] = mapped_column(String(64), default="")
+    page: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+    @declared_attr
+    def snapshot_id(cls) -> Mapped[int]:
+        return mapped_column(BigInteger, ForeignKey("snapshots.id", ondelete="CASCADE"))
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        name = cls.__tablename__
+        return (
+            UniqueConstraint(
+                "snapshot_id", "endpoint", "parent_key", "page", "seq", name=f"uq_{name}_page_seq"
+            ),
+            Index(f"ix_{name}_natural_key", "snapshot_id", *cls.__natural_key__),
+            *(domain_check(col, values) for col, values in cls.__domains__.items()),
+        )
+
+
+class SnapshotScoped:
+    """A per-snapshot row (metrics, compliance, summaries): deleted with its snapshot."""
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+
+    @declared_attr
+    def snapshot_id(cls) -> Mapped[int]:
+        return mapped_column(
+            BigInteger, ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
+        )
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
