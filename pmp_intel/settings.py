@@ -93,30 +93,68 @@ class Settings(BaseSettings):
         validation_alias=_env("PMP_BASE_URL", "base_url"),
         description="PMP server, e.g. https://patch.manageengine.com.au or https://host:8383.",
     )
-    auth: AuthMode = Field(AuthMode.OAUTH, validation_alias=_env("PMP_AUTH", "auth"))
+    auth: AuthMode = Field(
+        AuthMode.OAUTH,
+        validation_alias=_env("PMP_AUTH", "auth"),
+        description="oauth (Zoho, cloud), onprem (username/password login) or token.",
+    )
     accounts_url: str | None = Field(
         None,
         validation_alias=_env("PMP_ACCOUNTS_URL", "accounts_url"),
         description="Zoho accounts server; derived from the PMP host's region when unset.",
     )
-    client_id: str | None = Field(None, validation_alias=_env("PMP_CLIENT_ID", "client_id"))
+    client_id: str | None = Field(
+        None,
+        validation_alias=_env("PMP_CLIENT_ID", "client_id"),
+        description="Zoho OAuth client id (oauth).",
+    )
     client_secret: SecretStr | None = Field(
-        None, validation_alias=_env("PMP_CLIENT_SECRET", "client_secret")
+        None,
+        validation_alias=_env("PMP_CLIENT_SECRET", "client_secret"),
+        description="Zoho OAuth client secret (oauth). Secret.",
     )
     refresh_token: SecretStr | None = Field(
-        None, validation_alias=_env("PMP_REFRESH_TOKEN", "refresh_token")
+        None,
+        validation_alias=_env("PMP_REFRESH_TOKEN", "refresh_token"),
+        description="Zoho OAuth refresh token (oauth). Secret.",
     )
-    username: str | None = Field(None, validation_alias=_env("PMP_USERNAME", "username"))
-    password: SecretStr | None = Field(None, validation_alias=_env("PMP_PASSWORD", "password"))
+    username: str | None = Field(
+        None,
+        validation_alias=_env("PMP_USERNAME", "username"),
+        description="On-premises login name (onprem).",
+    )
+    password: SecretStr | None = Field(
+        None,
+        validation_alias=_env("PMP_PASSWORD", "password"),
+        description="On-premises password (onprem); sent base64-encoded as PMP expects. Secret.",
+    )
     auth_type: OnPremAuthType = Field(
-        OnPremAuthType.LOCAL, validation_alias=_env("PMP_AUTH_TYPE", "auth_type")
+        OnPremAuthType.LOCAL,
+        validation_alias=_env("PMP_AUTH_TYPE", "auth_type"),
+        description="On-premises account type: local_authentication or ad_authentication.",
     )
-    domain: str | None = Field(None, validation_alias=_env("PMP_DOMAIN", "domain"))
-    token: SecretStr | None = Field(None, validation_alias=_env("PMP_TOKEN", "token"))
+    domain: str | None = Field(
+        None,
+        validation_alias=_env("PMP_DOMAIN", "domain"),
+        description="Active Directory domain for ad_authentication.",
+    )
+    token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("PMP_TOKEN", "token"),
+        description="Static API token sent as the bare Authorization header (token). Secret.",
+    )
 
     # --- transport -----------------------------------------------------------------------
-    verify_tls: bool = Field(True, validation_alias=_env("PMP_VERIFY_TLS", "verify_tls"))
-    ca_bundle: Path | None = Field(None, validation_alias=_env("PMP_CA_BUNDLE", "ca_bundle"))
+    verify_tls: bool = Field(
+        True,
+        validation_alias=_env("PMP_VERIFY_TLS", "verify_tls"),
+        description="Verify the server's TLS certificate.",
+    )
+    ca_bundle: Path | None = Field(
+        None,
+        validation_alias=_env("PMP_CA_BUNDLE", "ca_bundle"),
+        description="CA bundle file for a server with a private or self-signed certificate.",
+    )
     rate_limit: float = Field(
         4.0,
         gt=0,
@@ -131,9 +169,17 @@ class Settings(BaseSettings):
         description="Parallel requests for fan-out endpoints, within the rate limit.",
     )
     connect_timeout: float = Field(
-        10.0, gt=0, validation_alias=_env("PMP_CONNECT_TIMEOUT", "connect_timeout")
+        10.0,
+        gt=0,
+        validation_alias=_env("PMP_CONNECT_TIMEOUT", "connect_timeout"),
+        description="Seconds to wait for a connection.",
     )
-    read_timeout: float = Field(60.0, gt=0, validation_alias=_env("PMP_READ_TIMEOUT", "read_timeout"))
+    read_timeout: float = Field(
+        60.0,
+        gt=0,
+        validation_alias=_env("PMP_READ_TIMEOUT", "read_timeout"),
+        description="Seconds to wait for a response.",
+    )
     max_attempts: int = Field(
         3,
         ge=1,
@@ -163,18 +209,27 @@ class Settings(BaseSettings):
         description="Pages written per transaction (each page carries its checkpoint).",
     )
     stale_agent_days: int = Field(
-        7, ge=1, validation_alias=_env("PMP_INTEL_STALE_AGENT_DAYS", "stale_agent_days")
+        7,
+        ge=1,
+        validation_alias=_env("PMP_INTEL_STALE_AGENT_DAYS", "stale_agent_days"),
+        description="An agent with no contact for this many days counts as stale.",
     )
     log_format: LogFormat = Field(
-        LogFormat.AUTO, validation_alias=_env("PMP_INTEL_LOG_FORMAT", "log_format")
+        LogFormat.AUTO,
+        validation_alias=_env("PMP_INTEL_LOG_FORMAT", "log_format"),
+        description="json, text, or auto (JSON lines when not on a terminal).",
     )
 
     # --- notices and hooks ---------------------------------------------------------------
     slack_webhook_url: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_WEBHOOK_URL", "slack_webhook_url")
+        None,
+        validation_alias=_env("SLACK_WEBHOOK_URL", "slack_webhook_url"),
+        description="Slack incoming-webhook URL (https on hooks.slack.com) for notices. Secret.",
     )
     post_extraction_hook: str | None = Field(
-        None, validation_alias=_env("POST_EXTRACTION_HOOK", "post_extraction_hook")
+        None,
+        validation_alias=_env("POST_EXTRACTION_HOOK", "post_extraction_hook"),
+        description="Command run after a snapshot finishes (PMP_INTEL_SNAPSHOT_ID/STATUS set).",
     )
 
     @field_validator("base_url", "accounts_url")
@@ -224,6 +279,11 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret this configuration holds, for redaction and for tests."""
-        secrets = (self.client_secret, self.refresh_token, self.password, self.token,
-                   self.slack_webhook_url)
+        secrets = (
+            self.client_secret,
+            self.refresh_token,
+            self.password,
+            self.token,
+            self.slack_webhook_url,
+        )
         return [s.get_secret_value() for s in secrets if s is not None and s.get_secret_value()]

@@ -93,9 +93,7 @@ def backend(postgres_databases: PostgresDatabases | None) -> str:
 
 
 @pytest.fixture
-def fresh_database_url(
-    postgres_databases: PostgresDatabases | None, tmp_path: Path
-) -> str:
+def fresh_database_url(postgres_databases: PostgresDatabases | None, tmp_path: Path) -> str:
     """An empty (never migrated) database of the backend under test."""
     if postgres_databases is None:
         return f"sqlite:///{tmp_path / 'fresh.db'}"

@@ -28,8 +28,7 @@ def script_location() -> Path:
         if (candidate / "env.py").is_file():
             return candidate
     raise MigrationsNotFoundError(
-        "the Alembic migrations were not found next to the pmp_intel package; "
-        "reinstall pmp-intel"
+        "the Alembic migrations were not found next to the pmp_intel package; reinstall pmp-intel"
     )
 
 
@@ -46,9 +45,9 @@ def alembic_config(engine: Engine | None = None, **x_args: str) -> Config:
 
 def _describe(exc: BaseException, engine: Engine) -> str:
     original = getattr(exc, "orig", None) or exc
-    first_line = str(original).strip().splitlines()[0] if str(original).strip() else type(
-        original
-    ).__name__
+    first_line = (
+        str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    )
     return f"cannot use database {redacted_url(engine.url)}: {first_line}"
 
 

@@ -49,7 +49,7 @@ class Base(DeclarativeBase):
     """Declarative base of every pmp-intel table."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
+    type_annotation_map = {  # noqa: RUF012 (read once by SQLAlchemy at class creation)
         datetime: UTCDateTime(),
         dict[str, Any]: JSONDoc,
     }
@@ -80,13 +80,10 @@ class EntityFields:
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc, default=None)
 
 
-class HistoryMixin:
+class HistoryMixin(EntityFields):
     """Validity-range columns, keys and indexes of a history table."""
 
-    __tablename__: ClassVar[str]
-    __natural_key__: ClassVar[tuple[str, ...]]
-    __domains__: ClassVar[Domains]
-    __lookup_indexes__: ClassVar[tuple[tuple[str, ...], ...]]
+    __tablename__: Any
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     #: Digest of the entity's non-volatile values; a merge opens a new version only when it
@@ -126,16 +123,14 @@ class HistoryMixin:
         )
 
 
-class StagingMixin:
+class StagingMixin(EntityFields):
     """Columns of a staging table: which snapshot, endpoint, parent and page a row came from.
 
     ``(snapshot_id, endpoint, parent_key, page, seq)`` is unique, so a page that is written
     twice (a resumed run repeating an uncommitted page) can never produce duplicates.
     """
 
-    __tablename__: ClassVar[str]
-    __natural_key__: ClassVar[tuple[str, ...]]
-    __domains__: ClassVar[Domains]
+    __tablename__: Any
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     endpoint: Mapped[str] = mapped_column(String(64))
@@ -168,8 +163,6 @@ class SnapshotScoped:
 
     @declared_attr
     def snapshot_id(cls) -> Mapped[int]:
-        return mapped_column(
-            BigInteger, ForeignKey("snapshots.id", ondelete="CASCADE"), index=True
-        )
+        return mapped_column(BigInteger, ForeignKey("snapshots.id", ondelete="CASCADE"), index=True)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Float, Index, Integer, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pmp_intel.store.models.base import Base, SnapshotScoped, domain_check
@@ -34,7 +42,11 @@ class ComplianceCheck(SnapshotScoped, Base):
     __tablename__ = "compliance_checks"
     __table_args__ = (
         UniqueConstraint(
-            "snapshot_id", "profile", "strategy", "maturity_level", "control_id",
+            "snapshot_id",
+            "profile",
+            "strategy",
+            "maturity_level",
+            "control_id",
             name="uq_compliance_checks_control",
         ),
         domain_check("outcome", tuple(o.value for o in ControlOutcome)),

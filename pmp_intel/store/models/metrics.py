@@ -99,12 +99,20 @@ class SystemHealthMetric(SnapshotScoped, _Scope, Base):
     __table_args__ = _scoped(
         "system_health_metrics",
         _sum_equals(
-            "health_sum", "total_systems", "healthy", "vulnerable", "highly_vulnerable",
+            "health_sum",
+            "total_systems",
+            "healthy",
+            "vulnerable",
+            "highly_vulnerable",
             "health_unknown",
         ),
         _sum_equals("live_sum", "total_systems", "live", "down", "live_unknown"),
         _sum_equals(
-            "scan_sum", "total_systems", "scan_succeeded", "scan_failed", "scan_in_progress",
+            "scan_sum",
+            "total_systems",
+            "scan_succeeded",
+            "scan_failed",
+            "scan_in_progress",
             "not_scanned",
         ),
         CheckConstraint("stale_agents <= total_systems", name="stale_le_total"),

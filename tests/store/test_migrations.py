@@ -1,0 +1,126 @@
+"""The schema comes only from Alembic: upgrade, no drift, downgrade, and the packaged wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+
+from pmp_intel.store.engine import create_db_engine
+from pmp_intel.store.migrate import current_revision, downgrade, head_revision, upgrade
+from pmp_intel.store.models import Base
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _drift(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
+    assert _drift(engine) == []
+
+
+def test_upgrade_creates_every_model_table(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert set(Base.metadata.tables) <= tables
+    assert current_revision(engine) == head_revision()
+
+
+def test_downgrade_to_base_and_back(fresh_database_url: str) -> None:
+    engine = create_db_engine(fresh_database_url)
+    try:
+        upgrade(engine)
+        downgrade(engine, "base")
+        assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+        assert current_revision(engine) is None
+        upgrade(engine)
+        assert _drift(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_alembic_command_line_from_the_checkout(fresh_database_url: str) -> None:
+    def alembic(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "alembic",
+                "-c",
+                str(REPO / "alembic.ini"),
+                "-x",
+                f"url={fresh_database_url}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
+        )
+
+    up = alembic("upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    current = alembic("current")
+    assert head_revision() in current.stdout
+    down = alembic("downgrade", "base")
+    assert down.returncode == 0, down.stderr
+
+
+@pytest.mark.slow
+def test_installed_wheel_ships_the_migrations(tmp_path: Path, fresh_database_url: str) -> None:
+    """`pmp-intel db upgrade` works from a wheel, far from any checkout."""
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = wheels.glob("pmp_intel-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path / "site")
+    assert "pmp_intel/_migrations/env.py" in names
+    assert any(n.startswith("pmp_intel/_migrations/versions/0001") for n in names)
+    assert "pmp_intel/py.typed" in names
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    code = (
+        "import sys, pmp_intel; from pmp_intel.cli import main; "
+        "print(pmp_intel.__file__); sys.exit(main(sys.argv[1:]))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, "--database-url", fresh_database_url, "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[0].startswith(str(tmp_path / "site"))
+    assert head_revision() in run.stdout
