@@ -5,7 +5,7 @@ checkpoints, gaps, endpoint runs and locks.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 10:54:36.122927
+Create Date: 2026-11-22 11:00:40.079411
 """
 
 from __future__ import annotations
@@ -75,7 +75,6 @@ def upgrade() -> None:
 
     op.create_table('approval_settings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -95,7 +94,6 @@ def upgrade() -> None:
 
     op.create_table('branch_offices',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -146,7 +144,6 @@ def upgrade() -> None:
 
     op.create_table('deployment_policies',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -173,7 +170,6 @@ def upgrade() -> None:
 
     op.create_table('deployment_tasks',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -284,7 +280,6 @@ def upgrade() -> None:
     )
     op.create_table('health_policies',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -311,7 +306,6 @@ def upgrade() -> None:
 
     op.create_table('patch_groups',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -355,7 +349,6 @@ def upgrade() -> None:
 
     op.create_table('patch_vulnerabilities',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -376,7 +369,6 @@ def upgrade() -> None:
 
     op.create_table('patches',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -486,7 +478,6 @@ def upgrade() -> None:
 
     op.create_table('som_computers',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -526,7 +517,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('patch_approval', sa.String(length=16), nullable=True),
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
@@ -544,7 +534,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('branch_office_id', sa.BigInteger(), nullable=False),
     sa.Column('branch_office_name', sa.String(length=255), nullable=True),
@@ -563,7 +552,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('template_id', sa.BigInteger(), nullable=False),
     sa.Column('template_name', sa.String(length=255), nullable=True),
@@ -588,7 +576,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('task_id', sa.BigInteger(), nullable=False),
     sa.Column('task_name', sa.String(length=255), nullable=True),
@@ -618,7 +605,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('vulnerable_critical', sa.Integer(), nullable=True),
     sa.Column('vulnerable_important', sa.Integer(), nullable=True),
@@ -643,7 +629,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('group_id', sa.BigInteger(), nullable=False),
     sa.Column('group_name', sa.String(length=255), nullable=True),
@@ -661,7 +646,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('patch_id', sa.BigInteger(), nullable=False),
     sa.Column('cve_id', sa.String(length=32), nullable=False),
@@ -679,7 +663,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('patch_id', sa.BigInteger(), nullable=False),
     sa.Column('update_id', sa.BigInteger(), nullable=True),
@@ -719,7 +702,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('resource_id', sa.BigInteger(), nullable=False),
     sa.Column('resource_name', sa.String(length=255), nullable=True),
@@ -752,7 +734,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('resource_id', sa.BigInteger(), nullable=False),
     sa.Column('patch_id', sa.BigInteger(), nullable=False),
@@ -778,7 +759,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('resource_id', sa.BigInteger(), nullable=False),
     sa.Column('resource_name', sa.String(length=255), nullable=True),
@@ -838,7 +818,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('config_id', sa.BigInteger(), nullable=False),
     sa.Column('collection_id', sa.BigInteger(), nullable=True),
@@ -859,7 +838,6 @@ def upgrade() -> None:
     sa.Column('parent_key', sa.String(length=64), nullable=False),
     sa.Column('page', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('cve_id', sa.String(length=32), nullable=False),
     sa.Column('cvss_score', sa.Float(), nullable=True),
@@ -907,7 +885,6 @@ def upgrade() -> None:
 
     op.create_table('system_patch_states',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -937,7 +914,6 @@ def upgrade() -> None:
 
     op.create_table('systems',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -1020,7 +996,6 @@ def upgrade() -> None:
 
     op.create_table('view_configurations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),
@@ -1043,7 +1018,6 @@ def upgrade() -> None:
 
     op.create_table('vulnerabilities',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('row_hash', sa.String(length=64), nullable=False),
     sa.Column('source_id', sa.Integer(), nullable=False),
     sa.Column('valid_from_snapshot_id', sa.BigInteger(), nullable=False),
     sa.Column('valid_to_snapshot_id', sa.BigInteger(), nullable=True),

@@ -86,9 +86,6 @@ class HistoryMixin(EntityFields):
     __tablename__: Any
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    #: Digest of the entity's non-volatile values; a merge opens a new version only when it
-    #: changes.
-    row_hash: Mapped[str] = mapped_column(String(64))
 
     @declared_attr
     def source_id(cls) -> Mapped[int]:
@@ -138,7 +135,6 @@ class StagingMixin(EntityFields):
     parent_key: Mapped[str] = mapped_column(String(64), default="")
     page: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
-    row_hash: Mapped[str] = mapped_column(String(64))
 
     @declared_attr
     def snapshot_id(cls) -> Mapped[int]:
