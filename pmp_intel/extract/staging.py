@@ -1,0 +1,200 @@
+"""Write pages into staging together with their checkpoints, committing in batches.
+
+Each page's rows and its checkpoint go into the same transaction, and a transaction is
+committed every ``commit_every`` pages. A crash (even SIGKILL) therefore loses at most the
+uncommitted batch, and a checkpoint can never run ahead of its data: both roll back together.
+A page written again after such a loss cannot duplicate, because staging rows are unique by
+``(snapshot, endpoint, parent, page, seq)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pmp_intel.store.models import ENTITIES, ExtractionCheckpoint, ExtractionGap
+from pmp_intel.store.types import utcnow
+
+#: Columns the writer sets itself on every staging row.
+_STAGING_COLUMNS = frozenset({"id", "snapshot_id", "endpoint", "parent_key", "page", "seq"})
+
+
+class UnknownColumnError(ValueError):
+    """An endpoint mapped a record onto a column its entity does not have (a bug)."""
+
+
+def _entity_columns(entity: str) -> tuple[Table, frozenset[str]]:
+    if entity not in ENTITIES:
+        raise UnknownColumnError(f"unknown entity {entity!r}")
+    table: Table = ENTITIES[entity][1].__table__  # type: ignore[attr-defined]
+    return table, frozenset(c.name for c in table.columns) - _STAGING_COLUMNS
+
+
+@dataclass(frozen=True)
+class PageWrite:
+    """One page to stage: where it came from, its rows, and its checkpoint values."""
+
+    endpoint: str
+    page: int
+    rows: Iterable[tuple[str, dict[str, Any]]]
+    parent_key: str = ""
+    total_reported: int | None = None
+    page_limit: int | None = None
+    completed: bool = False
+
+
+class PageWriter:
+    """Stages pages for one snapshot; use as a context manager (commits what is pending on a
+    clean exit, rolls it back on an exception)."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], snapshot_id: int, commit_every: int = 10
+    ) -> None:
+        if commit_every < 1:
+            raise ValueError("commit_every must be at least 1")
+        self.snapshot_id = snapshot_id
+        self.commit_every = commit_every
+        self._sessions = sessions
+        self._session: Session | None = None
+        self._pending_pages = 0
+        self._columns: dict[str, tuple[Table, frozenset[str]]] = {}
+        self.pages_committed = 0
+        self.rows_written = 0
+
+    # -- transaction handling ----------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        """The session of the open batch (a new one starts after each commit)."""
+        if self._session is None:
+            self._session = self._sessions()
+            self._session.begin()
+        return self._session
+
+    def commit(self) -> None:
+        """Commit the pending batch (rows, checkpoints, gaps) now."""
+        if self._session is None:
+            return
+        self._session.commit()
+        self._session.close()
+        self._session = None
+        self.pages_committed += self._pending_pages
+        self._pending_pages = 0
+
+    def rollback(self) -> None:
+        """Drop the pending batch."""
+        if self._session is not None:
+            self._session.rollback()
+            self._session.close()
+            self._session = None
+        self._pending_pages = 0
+
+    def __enter__(self) -> PageWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    def _page_done(self) -> None:
+        self._pending_pages += 1
+        if self._pending_pages >= self.commit_every:
+            self.commit()
+
+    # -- writing -----------------------------------------------------------------------
+    def _table(self, entity: str) -> tuple[Table, frozenset[str]]:
+        if entity not in self._columns:
+            self._columns[entity] = _entity_columns(entity)
+        return self._columns[entity]
+
+    def write_page(self, write: PageWrite) -> int:
+        """Stage one page's rows and advance its checkpoint; returns the rows written."""
+        by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for seq, (entity, values) in enumerate(write.rows):
+            _table, columns = self._table(entity)
+            unknown = set(values) - columns
+            if unknown:
+                raise UnknownColumnError(
+                    f"{write.endpoint}: {entity} has no column(s) {', '.join(sorted(unknown))}"
+                )
+            row = dict.fromkeys(columns)
+            row.update(values)
+            row.update(
+                snapshot_id=self.snapshot_id,
+                endpoint=write.endpoint,
+                parent_key=write.parent_key,
+                page=write.page,
+                seq=seq,
+            )
+            by_entity[entity].append(row)
+        session = self.session
+        written = 0
+        for entity, rows in by_entity.items():
+            session.execute(insert(self._table(entity)[0]), rows)
+            written += len(rows)
+        self._checkpoint(session, write, written)
+        self.rows_written += written
+        self._page_done()
+        return written
+
+    def _checkpoint(self, session: Session, write: PageWrite, written: int) -> None:
+        checkpoint = session.scalar(
+            select(ExtractionCheckpoint).where(
+                ExtractionCheckpoint.snapshot_id == self.snapshot_id,
+                ExtractionCheckpoint.endpoint == write.endpoint,
+                ExtractionCheckpoint.parent_key == write.parent_key,
+            )
+        )
+        if checkpoint is None:
+            checkpoint = ExtractionCheckpoint(
+                snapshot_id=self.snapshot_id,
+                endpoint=write.endpoint,
+                parent_key=write.parent_key,
+                records_extracted=0,
+            )
+            session.add(checkpoint)
+        checkpoint.last_page = max(checkpoint.last_page or 0, write.page)
+        checkpoint.records_extracted = (checkpoint.records_extracted or 0) + written
+        checkpoint.total_reported = write.total_reported
+        checkpoint.page_limit = write.page_limit
+        checkpoint.completed = write.completed
+        checkpoint.updated_at = utcnow()
+        session.flush()
+
+    def record_gap(self, gap: ExtractionGap, *, advance: PageWrite | None = None) -> None:
+        """Record a page that failed after its retry budget, in the pending batch; with
+        ``advance``, also move the checkpoint past it so the run goes on."""
+        session = self.session
+        gap.snapshot_id = self.snapshot_id
+        session.add(gap)
+        if advance is not None:
+            self._checkpoint(session, advance, 0)
+        session.flush()
+        self._page_done()
+
+    def discard_endpoint(self, endpoint: str, parent_key: str | None = None) -> None:
+        """Forget what was staged for ``endpoint`` (and parent) in this snapshot, e.g. after
+        a corrupt checkpoint or a page size change; committed at once."""
+        session = self.session
+        for _history, staging in ENTITIES.values():
+            table: Table = staging.__table__  # type: ignore[attr-defined]
+            statement = delete(table).where(
+                table.c.snapshot_id == self.snapshot_id, table.c.endpoint == endpoint
+            )
+            if parent_key is not None:
+                statement = statement.where(table.c.parent_key == parent_key)
+            session.execute(statement)
+        checkpoints = delete(ExtractionCheckpoint).where(
+            ExtractionCheckpoint.snapshot_id == self.snapshot_id,
+            ExtractionCheckpoint.endpoint == endpoint,
+        )
+        if parent_key is not None:
+            checkpoints = checkpoints.where(ExtractionCheckpoint.parent_key == parent_key)
+        session.execute(checkpoints)
+        self.commit()
