@@ -5,7 +5,7 @@ checkpoints, gaps, endpoint runs and locks.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:00:40.079411
+Create Date: 2026-11-22 11:05:36.475895
 """
 
 from __future__ import annotations
@@ -250,6 +250,7 @@ def upgrade() -> None:
     sa.Column('error_type', sa.String(length=32), nullable=False),
     sa.Column('http_status', sa.SmallInteger(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('runs', sa.Integer(), nullable=False),
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.Column('response_sample', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),

@@ -91,6 +91,9 @@ class ExtractionGap(Base):
     error_type: Mapped[str] = mapped_column(String(32))
     http_status: Mapped[int | None] = mapped_column(SmallInteger)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Runs that tried the page (the one that recorded the gap included); past the limit a
+    #: gap is abandoned so a permanently broken page cannot hold the source back forever.
+    runs: Mapped[int] = mapped_column(Integer, default=1)
     error_message: Mapped[str | None] = mapped_column(Text)
     #: At most 1 KB of the response, emails and IP addresses redacted.
     response_sample: Mapped[str | None] = mapped_column(Text)
