@@ -306,3 +306,22 @@ def test_unknown_entity_is_refused(estate: Estate) -> None:
     estate.snapshot()
     with pytest.raises(ValueError, match="unknown entity"):
         estate.merge(EntityMerge("planets"))
+
+
+def test_as_of_predicate_matches_the_history_model(estate: Estate) -> None:
+    from pmp_intel.store.history import as_of, current
+
+    s1 = estate.snapshot()
+    estate.stage("system", [system(1), system(2)])
+    estate.merge(ALL_SYSTEMS)
+    s2 = estate.snapshot()
+    estate.stage("system", [system(1, resource_name="renamed")])
+    estate.merge(ALL_SYSTEMS)
+    session, src = estate.session, estate.source.id
+
+    def names(clause: Any) -> set[str | None]:
+        return set(session.scalars(select(System.resource_name).where(clause)))
+
+    assert names(as_of(System, src, s1)) == {"PC-1", "PC-2"}
+    assert names(as_of(System, src, s2)) == {"renamed"}
+    assert names(current(System.__table__, src)) == {"renamed"}
