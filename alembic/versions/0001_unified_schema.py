@@ -5,7 +5,7 @@ checkpoints, gaps, endpoint runs and locks.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:05:36.475895
+Create Date: 2026-11-22 11:08:45.998354
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def upgrade() -> None:
     sa.CheckConstraint("patch_approval IS NULL OR patch_approval IN ('automatic', 'manual')", name=op.f('ck_approval_settings_patch_approval_domain')),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_approval_settings_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_approval_settings_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_approval_settings_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_approval_settings_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_approval_settings')),
     sa.UniqueConstraint('source_id', 'valid_from_snapshot_id', name='uq_approval_settings_version')
     )
@@ -103,7 +103,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_branch_offices_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_branch_offices_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_branch_offices_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_branch_offices_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_branch_offices')),
     sa.UniqueConstraint('source_id', 'branch_office_id', 'valid_from_snapshot_id', name='uq_branch_offices_version')
     )
@@ -159,7 +159,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_deployment_policies_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_deployment_policies_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_deployment_policies_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_deployment_policies_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployment_policies')),
     sa.UniqueConstraint('source_id', 'template_id', 'valid_from_snapshot_id', name='uq_deployment_policies_version')
     )
@@ -190,7 +190,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_deployment_tasks_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_deployment_tasks_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_deployment_tasks_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_deployment_tasks_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_deployment_tasks')),
     sa.UniqueConstraint('source_id', 'task_id', 'valid_from_snapshot_id', name='uq_deployment_tasks_version')
     )
@@ -296,7 +296,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_health_policies_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_health_policies_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_health_policies_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_health_policies_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_health_policies')),
     sa.UniqueConstraint('source_id', 'valid_from_snapshot_id', name='uq_health_policies_version')
     )
@@ -315,7 +315,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_patch_groups_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_patch_groups_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_patch_groups_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_patch_groups_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_patch_groups')),
     sa.UniqueConstraint('source_id', 'group_id', 'valid_from_snapshot_id', name='uq_patch_groups_version')
     )
@@ -358,7 +358,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_patch_vulnerabilities_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_patch_vulnerabilities_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_patch_vulnerabilities_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_patch_vulnerabilities_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_patch_vulnerabilities')),
     sa.UniqueConstraint('source_id', 'patch_id', 'cve_id', 'valid_from_snapshot_id', name='uq_patch_vulnerabilities_version')
     )
@@ -400,7 +400,7 @@ def upgrade() -> None:
     sa.CheckConstraint('severity IS NULL OR severity IN (0, 1, 2, 3, 4)', name=op.f('ck_patches_severity_domain')),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_patches_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_patches_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_patches_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_patches_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_patches')),
     sa.UniqueConstraint('source_id', 'patch_id', 'valid_from_snapshot_id', name='uq_patches_version')
     )
@@ -502,7 +502,7 @@ def upgrade() -> None:
     sa.CheckConstraint('installation_status IS NULL OR installation_status IN (21, 22, 23, 24, 29)', name=op.f('ck_som_computers_installation_status_domain')),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_som_computers_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_som_computers_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_som_computers_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_som_computers_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_som_computers')),
     sa.UniqueConstraint('source_id', 'resource_id', 'valid_from_snapshot_id', name='uq_som_computers_version')
     )
@@ -902,7 +902,7 @@ def upgrade() -> None:
     sa.CheckConstraint('install_status IS NULL OR install_status IN (201, 202, 206)', name=op.f('ck_system_patch_states_install_status_domain')),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_system_patch_states_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_system_patch_states_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_system_patch_states_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_system_patch_states_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_system_patch_states')),
     sa.UniqueConstraint('source_id', 'resource_id', 'patch_id', 'valid_from_snapshot_id', name='uq_system_patch_states_version')
     )
@@ -965,7 +965,7 @@ def upgrade() -> None:
     sa.CheckConstraint('scan_status IS NULL OR scan_status IN (226, 227, 228, 229)', name=op.f('ck_systems_scan_status_domain')),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_systems_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_systems_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_systems_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_systems_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_systems')),
     sa.UniqueConstraint('source_id', 'resource_id', 'valid_from_snapshot_id', name='uq_systems_version')
     )
@@ -1008,7 +1008,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_view_configurations_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_view_configurations_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_view_configurations_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_view_configurations_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_view_configurations')),
     sa.UniqueConstraint('source_id', 'config_id', 'valid_from_snapshot_id', name='uq_view_configurations_version')
     )
@@ -1030,7 +1030,7 @@ def upgrade() -> None:
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.ForeignKeyConstraint(['source_id'], ['sources.id'], name=op.f('fk_vulnerabilities_source_id_sources'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['valid_from_snapshot_id'], ['snapshots.id'], name=op.f('fk_vulnerabilities_valid_from_snapshot_id_snapshots'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_vulnerabilities_valid_to_snapshot_id_snapshots'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['valid_to_snapshot_id'], ['snapshots.id'], name=op.f('fk_vulnerabilities_valid_to_snapshot_id_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_vulnerabilities')),
     sa.UniqueConstraint('source_id', 'cve_id', 'valid_from_snapshot_id', name='uq_vulnerabilities_version')
     )

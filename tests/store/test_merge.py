@@ -298,7 +298,11 @@ def test_staging_is_cleared(estate: Estate) -> None:
     estate.stage("system", [system(1)])
     estate.stage("system_patch_state", [state(1, 10)])
     estate.merge(ALL_SYSTEMS)
-    remaining = estate.session.scalar(select(func.count()).select_from(StagedSystem))
+    remaining = estate.session.scalar(
+        select(func.count())
+        .select_from(StagedSystem)
+        .where(StagedSystem.snapshot_id == estate.snapshot_id)
+    )
     assert remaining == 0
 
 

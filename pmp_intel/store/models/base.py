@@ -97,8 +97,11 @@ class HistoryMixin(EntityFields):
 
     @declared_attr
     def valid_to_snapshot_id(cls) -> Mapped[int | None]:
-        # Deleting the snapshot that closed a row makes the row current again.
-        return mapped_column(BigInteger, ForeignKey("snapshots.id", ondelete="SET NULL"))
+        # No ON DELETE action: re-opening the versions a snapshot closed must happen after the
+        # versions it opened are gone (SQLite would fire SET NULL first and break the
+        # one-current-row index), so pmp_intel.store.history.delete_snapshot does it in order
+        # and a bare DELETE of such a snapshot is refused instead of corrupting history.
+        return mapped_column(BigInteger, ForeignKey("snapshots.id"))
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:
