@@ -1,0 +1,239 @@
+"""The endpoint base class and the record model base class.
+
+An endpoint is one small class: name, path and API version, record key, paging style,
+default on/off, a pydantic record model, the entity its records map onto, and
+:meth:`Endpoint.rows` (record → ``(entity, columns)`` pairs, column names exactly those of
+the entity's ``*Fields`` class in :mod:`pmp_intel.store.models`).
+
+Record models (:class:`PMPRecord`) normalise at the boundary: wire keys are matched to
+fields by name, by declared alias, or with dots replaced by underscores
+(``"resource.name"`` → ``resource_name``); values are coerced by the annotated types of
+:mod:`pmp_intel.endpoints.coerce`; an optional code field holding an unknown code becomes
+None with its raw value kept in ``extra``; every wire field the model does not declare is
+kept in ``extra`` under its wire key, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import IntEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pmp_intel.api.paginate import InvalidRecord, PagingStyle
+from pmp_intel.endpoints.coerce import CodeOf, parse_code
+
+__all__ = ["Endpoint", "PMPRecord", "PagingStyle", "Row"]
+
+#: One row for the extractor: (entity name, column → value).
+Row = tuple[str, dict[str, Any]]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, IntEnum):
+        return int(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+class PMPRecord(BaseModel):
+    """Base of every record model (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    #: Wire fields the model does not declare, and raw values of unknown codes.
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    #: Field name → extra wire keys that fill it, in order of preference. The field's own
+    #: name wins over its dotted form (``a.b`` for ``a_b``), which wins over the aliases.
+    aliases: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    _wire_cache: ClassVar[dict[str, tuple[str, int]]]
+    _code_cache: ClassVar[dict[str, tuple[CodeOf, bool]]]
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        wire: dict[str, tuple[str, int]] = {}
+        codes: dict[str, tuple[CodeOf, bool]] = {}
+        for name, info in cls.model_fields.items():
+            if name == "extra":
+                continue
+            wire[name] = (name, 0)
+            for position, alias in enumerate(cls.aliases.get(name, ())):
+                wire.setdefault(alias, (name, 2 + position))
+            for meta in info.metadata:
+                if isinstance(meta, CodeOf):
+                    codes[name] = (meta, info.is_required())
+        cls._wire_cache = wire
+        cls._code_cache = codes
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        data = cls.prepare(data)
+        wire = getattr(cls, "_wire_cache", {})
+        chosen: dict[str, tuple[int, str, Any]] = {}
+        extra: dict[str, Any] = {}
+        for raw_key, value in data.items():
+            key = str(raw_key)
+            target = wire.get(key)
+            if target is None and "." in key:
+                dotted = wire.get(key.replace(".", "_"))
+                if dotted is not None:
+                    target = (dotted[0], 1)
+            if target is None:
+                extra[key] = value
+                continue
+            name, rank = target
+            current = chosen.get(name)
+            if current is None or rank < current[0]:
+                if current is not None:
+                    extra[current[1]] = current[2]
+                chosen[name] = (rank, key, value)
+            else:
+                extra[key] = value
+        values: dict[str, Any] = {}
+        codes = getattr(cls, "_code_cache", {})
+        for name, (_, key, value) in chosen.items():
+            code = codes.get(name)
+            if code is not None and not code[1]:
+                try:
+                    parse_code(code[0], value)
+                except ValueError:
+                    extra[key] = value
+                    value = None
+            values[name] = value
+        # An ``extra`` mapping in the input (a model rebuilt from its own dump) is merged.
+        previous = extra.pop("extra", None)
+        if isinstance(previous, Mapping):
+            extra = {**previous, **extra}
+        elif previous is not None:
+            extra["extra"] = previous
+        values["extra"] = extra
+        return values
+
+    @classmethod
+    def prepare(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Reshape a wire record before matching (e.g. flatten nested objects)."""
+        return data
+
+    def columns(
+        self, names: Iterable[str], rename: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """A row: the fields in ``names`` (after ``rename``: field → column), enums as
+        ints, and every other field plus the unknown wire fields under ``extra``."""
+        rename = rename or {}
+        wanted = set(names)
+        row: dict[str, Any] = {}
+        leftovers: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            if name == "extra":
+                continue
+            value = getattr(self, name)
+            column = rename.get(name, name)
+            if column in wanted:
+                row[column] = int(value) if isinstance(value, IntEnum) else value
+            elif value is not None:
+                leftovers[name] = _jsonable(value)
+        extra = {**leftovers, **self.extra}
+        row["extra"] = extra or None
+        return row
+
+
+class Endpoint:
+    """One PMP endpoint. Subclasses set the class attributes; see the module docstring."""
+
+    #: Registry name (a public contract shared with the simulator and the extractor).
+    name: ClassVar[str]
+    #: Path after the version, e.g. ``patch/allsystems``; or a full path for dcapi.
+    path: ClassVar[str]
+    #: ``"1.4"`` for ``/api/1.4/…``; None when ``path`` is already absolute (dcapi).
+    api_version: ClassVar[str | None] = "1.4"
+    #: List or object key in ``message_response`` (first match wins, case-insensitive).
+    record_key: ClassVar[str]
+    alt_record_keys: ClassVar[tuple[str, ...]] = ()
+    paging: ClassVar[PagingStyle] = PagingStyle.PAGED
+    #: Read by default in an extraction.
+    default_enabled: ClassVar[bool] = True
+    #: A 404 means "not supported by this server" rather than a gap.
+    optional: ClassVar[bool] = False
+    model: ClassVar[type[PMPRecord]]
+    #: Entity (key of ``pmp_intel.store.models.ENTITIES``) or None (stored elsewhere).
+    entity: ClassVar[str | None] = None
+    #: The entity's column names this endpoint fills (a subset of the ``*Fields`` columns).
+    entity_columns: ClassVar[frozenset[str]] = frozenset()
+    #: When set, this endpoint's rows complement those of the named endpoint for the same
+    #: natural key (e.g. scandetails → allsystems): the extractor should let the named
+    #: endpoint's non-null values win and use these rows to fill gaps.
+    complements: ClassVar[str | None] = None
+    #: Field → column renames for :meth:`rows`.
+    renames: ClassVar[Mapping[str, str]] = {}
+    #: Fan-out: query parameter carrying the parent, and where the parents come from.
+    parent_param: ClassVar[str | None] = None
+    parent_endpoint: ClassVar[str | None] = None
+    parent_field: ClassVar[str | None] = None
+    #: Largest page size worth asking for (None: the client's ``page_limit``).
+    max_page_size: ClassVar[int | None] = None
+    description: ClassVar[str] = ""
+
+    # --- what the client needs (pmp_intel.api.paginate.EndpointSpec) ---------------------
+    @property
+    def url_path(self) -> str:
+        """Path below the base URL."""
+        if self.api_version is None:
+            return "/" + self.path.lstrip("/")
+        return f"/api/{self.api_version}/{self.path.lstrip('/')}"
+
+    @property
+    def record_keys(self) -> tuple[str, ...]:
+        """The record key and its alternatives."""
+        return (self.record_key, *self.alt_record_keys)
+
+    def parse_records(self, raw: list[Any]) -> tuple[list[Any], list[InvalidRecord]]:
+        """Validate ``raw`` with :attr:`model`; failures are returned with their index."""
+        valid: list[Any] = []
+        invalid: list[InvalidRecord] = []
+        for index, item in enumerate(raw):
+            if not isinstance(item, Mapping):
+                invalid.append(InvalidRecord(index, item, "record is not a JSON object"))
+                continue
+            try:
+                valid.append(self.model.model_validate(item))
+            except ValidationError as exc:
+                invalid.append(InvalidRecord(index, item, _errors(exc)))
+        return valid, invalid
+
+    # --- what the extractor needs --------------------------------------------------------
+    def rows(self, record: Any, *, parent: str | None = None) -> Iterable[Row]:
+        """The rows ``record`` contributes: ``(entity, columns)`` pairs (none when
+        :attr:`entity` is None). ``parent`` is the fan-out parent, when there is one."""
+        if self.entity is None:
+            return []
+        return [(self.entity, record.columns(self.entity_columns, self.renames))]
+
+    def summary_columns(self, record: Any) -> dict[str, Any]:
+        """``ServerSummary`` columns this endpoint's record fills (summary-type only)."""
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<Endpoint {self.name} {self.url_path} {self.paging.value}>"
+
+
+def _errors(exc: ValidationError) -> str:
+    """Validation errors without input values (which may hold personal data)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in error.get("loc", ())) or "record"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
