@@ -177,6 +177,13 @@ class Endpoint:
     #: natural key (e.g. scandetails → allsystems): the extractor should let the named
     #: endpoint's non-null values win and use these rows to fill gaps.
     complements: ClassVar[str | None] = None
+    #: False when this endpoint's rows may only fill gaps of entities another endpoint
+    #: found, never add entities (the ~365,000-record supportedpatches catalogue must not
+    #: turn into "patches applicable in the estate").
+    creates_entities: ClassVar[bool] = True
+    #: Skip this endpoint when the named one is selected and the server supports it
+    #: (per-system systemreport gives way to the bulk dcapi systemreport).
+    replaced_by: ClassVar[str | None] = None
     #: Field → column renames for :meth:`rows`.
     renames: ClassVar[Mapping[str, str]] = {}
     #: Fan-out: query parameter carrying the parent, and where the parents come from.

@@ -99,6 +99,7 @@ class SupportedPatches(Endpoint):
     entity = "patch"
     entity_columns = SUPPORTED_COLUMNS
     complements = "allpatches"
+    creates_entities = False
 
 
 @register

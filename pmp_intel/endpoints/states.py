@@ -86,6 +86,7 @@ def _state_row(record: PatchStateRecord, resource_id: Any, patch_id: Any) -> Row
 class SystemReport(Endpoint):
     """``/api/1.4/patch/systemreport?resid=…``: every patch of one system."""
 
+    replaced_by = "dcapi_systemreport"
     name = "systemreport"
     path = "patch/systemreport"
     record_key = "systemreport"

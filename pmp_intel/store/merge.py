@@ -86,6 +86,8 @@ class EntityMerge:
     close: CloseScope = field(default_factory=CloseScope.none)
     #: Endpoints feeding the entity, primary first; others only fill the primary's gaps.
     endpoint_priority: tuple[str, ...] = ()
+    #: Endpoints whose rows may fill the primary's gaps but never add an entity of their own.
+    fill_only: tuple[str, ...] = ()
     #: ``(parent entity, column)``: close current rows whose ``column`` value has no current
     #: row in the parent entity (e.g. the patch states of a retired system).
     orphan_of: tuple[str, str] | None = None
@@ -170,6 +172,8 @@ def merge_entity(
                     .where(_key_match(other, stg, t.natural_key)),
                 )
             )
+    if plan.fill_only:
+        session.execute(delete(stg).where(staged, stg.c.endpoint.in_(plan.fill_only)))
     session.execute(
         delete(stg).where(
             staged,

@@ -14,6 +14,7 @@ from pmp_intel.store.models import (
     ENTITIES,
     ExtractionCheckpoint,
     HealthPolicy,
+    Patch,
     Snapshot,
     Source,
     StagedSystem,
@@ -329,3 +330,22 @@ def test_as_of_predicate_matches_the_history_model(estate: Estate) -> None:
     assert names(as_of(System, src, s1)) == {"PC-1", "PC-2"}
     assert names(as_of(System, src, s2)) == {"renamed"}
     assert names(current(System.__table__, src)) == {"renamed"}
+
+
+def test_fill_only_endpoint_never_adds_entities(estate: Estate) -> None:
+    estate.snapshot()
+    estate.stage("patch", [{"patch_id": 1, "severity": None}], endpoint="allpatches")
+    estate.stage(
+        "patch",
+        [{"patch_id": 1, "severity": 4}, {"patch_id": 2, "severity": 3}],
+        endpoint="supportedpatches",
+    )
+    plan = EntityMerge(
+        "patch",
+        CloseScope.everything(),
+        ("allpatches", "supportedpatches"),
+        fill_only=("supportedpatches",),
+    )
+    assert estate.merge(plan)["patch"].incoming == 1
+    (patch,) = estate.state_at(Patch, estate.snapshot_id)
+    assert (patch.patch_id, patch.severity) == (1, 4)
