@@ -46,6 +46,8 @@ class PageWrite:
     total_reported: int | None = None
     page_limit: int | None = None
     completed: bool = False
+    #: API records on the page (one record may give several rows); None = one per row.
+    records: int | None = None
 
 
 class PageWriter:
@@ -138,12 +140,12 @@ class PageWriter:
         for entity, rows in by_entity.items():
             session.execute(insert(self._table(entity)[0]), rows)
             written += len(rows)
-        self._checkpoint(session, write, written)
+        self._checkpoint(session, write, written if write.records is None else write.records)
         self.rows_written += written
         self._page_done()
         return written
 
-    def _checkpoint(self, session: Session, write: PageWrite, written: int) -> None:
+    def _checkpoint(self, session: Session, write: PageWrite, records: int) -> None:
         checkpoint = session.scalar(
             select(ExtractionCheckpoint).where(
                 ExtractionCheckpoint.snapshot_id == self.snapshot_id,
@@ -160,10 +162,12 @@ class PageWriter:
             )
             session.add(checkpoint)
         checkpoint.last_page = max(checkpoint.last_page or 0, write.page)
-        checkpoint.records_extracted = (checkpoint.records_extracted or 0) + written
-        checkpoint.total_reported = write.total_reported
-        checkpoint.page_limit = write.page_limit
-        checkpoint.completed = write.completed
+        checkpoint.records_extracted = (checkpoint.records_extracted or 0) + records
+        if write.total_reported is not None:
+            checkpoint.total_reported = write.total_reported
+        if write.page_limit is not None:
+            checkpoint.page_limit = write.page_limit
+        checkpoint.completed = checkpoint.completed or write.completed
         checkpoint.updated_at = utcnow()
         session.flush()
 
@@ -179,8 +183,9 @@ class PageWriter:
         self._page_done()
 
     def discard_endpoint(self, endpoint: str, parent_key: str | None = None) -> None:
-        """Forget what was staged for ``endpoint`` (and parent) in this snapshot, e.g. after
-        a corrupt checkpoint or a page size change; committed at once."""
+        """Forget what was staged for ``endpoint`` (and parent) in this snapshot, with its
+        checkpoints and gaps, e.g. after a corrupt checkpoint or a page size change;
+        committed at once."""
         session = self.session
         for _history, staging in ENTITIES.values():
             table: Table = staging.__table__  # type: ignore[attr-defined]
@@ -190,11 +195,11 @@ class PageWriter:
             if parent_key is not None:
                 statement = statement.where(table.c.parent_key == parent_key)
             session.execute(statement)
-        checkpoints = delete(ExtractionCheckpoint).where(
-            ExtractionCheckpoint.snapshot_id == self.snapshot_id,
-            ExtractionCheckpoint.endpoint == endpoint,
-        )
-        if parent_key is not None:
-            checkpoints = checkpoints.where(ExtractionCheckpoint.parent_key == parent_key)
-        session.execute(checkpoints)
+        for model in (ExtractionCheckpoint, ExtractionGap):
+            bookkeeping = delete(model).where(
+                model.snapshot_id == self.snapshot_id, model.endpoint == endpoint
+            )
+            if parent_key is not None:
+                bookkeeping = bookkeeping.where(model.parent_key == parent_key)
+            session.execute(bookkeeping)
         self.commit()

@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from pmp_intel.store.models import ENTITIES, ExtractionCheckpoint, HistoryMixin
+from pmp_intel.store.models import ENTITIES, ExtractionCheckpoint, ExtractionGap, HistoryMixin
 
 HISTORY_ONLY = frozenset({"id", "source_id", "valid_from_snapshot_id", "valid_to_snapshot_id"})
 STAGING_ONLY = frozenset({"id", "snapshot_id", "endpoint", "parent_key", "page", "seq"})
@@ -74,7 +74,8 @@ class CloseScope:
 
     @classmethod
     def parents(cls, column: str, endpoint: str) -> CloseScope:
-        """Close unseen rows only within the completed parents of a fan-out endpoint."""
+        """Close unseen rows only within the parents of a fan-out endpoint that were read
+        to the end without an open gap."""
         return cls("parents", column, endpoint)
 
 
@@ -255,11 +256,18 @@ def _close_scope_clause(
         return true()
     assert scope.column is not None
     assert scope.endpoint is not None
+    gap = ExtractionGap.__table__.alias("gap")
+    open_gap = (
+        exists()
+        .where(gap.c.snapshot_id == snapshot_id, gap.c.endpoint == scope.endpoint)
+        .where(gap.c.parent_key == ExtractionCheckpoint.parent_key, gap.c.status == "open")
+    )
     completed_parents = select(cast(ExtractionCheckpoint.parent_key, BigInteger)).where(
         ExtractionCheckpoint.snapshot_id == snapshot_id,
         ExtractionCheckpoint.endpoint == scope.endpoint,
         ExtractionCheckpoint.completed.is_(True),
         ExtractionCheckpoint.parent_key != "",
+        ~open_gap,
     )
     return history.c[scope.column].in_(completed_parents)
 
