@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from pmp_intel.__about__ import __version__
-from pmp_intel.cli import compliance, db, demo, kev, legacy, metrics, simulator
+from pmp_intel.cli import compliance, db, demo, extract, kev, legacy, metrics, simulator
 from pmp_intel.cli.context import CommandContext, settings_error_line
 from pmp_intel.errors import PMPIntelError
 
 #: Command modules; each has ``register(subparsers)``.
-COMMANDS = (db, demo, simulator, metrics, compliance, kev, legacy)
+COMMANDS = (db, extract, demo, simulator, metrics, compliance, kev, legacy)
 
 
 def build_parser() -> argparse.ArgumentParser:
