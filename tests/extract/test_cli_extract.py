@@ -13,8 +13,10 @@ from pmp_intel.testing import simulated_pmp
 
 def environment(monkeypatch: pytest.MonkeyPatch, settings) -> None:  # type: ignore[no-untyped-def]
     names = {
-        "base_url": "PMP_BASE_URL", "accounts_url": "PMP_ACCOUNTS_URL",
-        "client_id": "PMP_CLIENT_ID", "source_name": "PMP_INTEL_SOURCE",
+        "base_url": "PMP_BASE_URL",
+        "accounts_url": "PMP_ACCOUNTS_URL",
+        "client_id": "PMP_CLIENT_ID",
+        "source_name": "PMP_INTEL_SOURCE",
         "page_limit": "PMP_PAGE_LIMIT",
     }
     for attribute, variable in names.items():
@@ -24,8 +26,9 @@ def environment(monkeypatch: pytest.MonkeyPatch, settings) -> None:  # type: ign
     monkeypatch.setenv("PMP_RATE_LIMIT", "1000")
 
 
-def test_extract_then_status(monkeypatch: pytest.MonkeyPatch, database_url: str,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_extract_then_status(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with simulated_pmp(systems=20, seed=21) as pmp:
         environment(monkeypatch, settings_for(pmp, database_url))
         assert main(["--database-url", database_url, "extract", "--log-format", "json"]) == 0
@@ -42,9 +45,9 @@ def test_extract_then_status(monkeypatch: pytest.MonkeyPatch, database_url: str,
         assert report["lock_holder"] is None
 
 
-def test_gaps_exit_2_and_bad_credentials_exit_1(monkeypatch: pytest.MonkeyPatch,
-                                                database_url: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_gaps_exit_2_and_bad_credentials_exit_1(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with simulated_pmp(systems=20, seed=22, page_cap=10) as pmp:
         environment(monkeypatch, settings_for(pmp, database_url, page_limit=10))
         pmp.set_faults("allpatches:page=2:503*inf")
@@ -61,8 +64,9 @@ def test_gaps_exit_2_and_bad_credentials_exit_1(monkeypatch: pytest.MonkeyPatch,
         assert err.strip().splitlines()[-1].startswith("pmp-intel: error: ")
 
 
-def test_missing_base_url_is_one_line(database_url: str,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_base_url_is_one_line(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--database-url", database_url, "extract"]) == 1
     assert capsys.readouterr().err.strip() == (
         "pmp-intel: error: PMP_BASE_URL is not set: which PMP server to extract?"
