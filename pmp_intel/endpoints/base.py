@@ -27,6 +27,9 @@ from pmp_intel.endpoints.coerce import CodeOf, parse_code
 
 __all__ = ["Endpoint", "PMPRecord", "PagingStyle", "Row"]
 
+#: Distinct wire keys remembered per model (a hostile server cannot grow it further).
+_RESOLVED_LIMIT = 1024
+
 #: One row for the extractor: (entity name, column → value).
 Row = tuple[str, dict[str, Any]]
 
@@ -56,7 +59,13 @@ class PMPRecord(BaseModel):
     #: Field name → extra wire keys that fill it, in order of preference. The field's own
     #: name wins over its dotted form (``a.b`` for ``a_b``), which wins over the aliases.
     aliases: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    #: Fields that describe *another* entity (a per-system patch state repeating the
+    #: patch's name and severity): validated, but left out of this entity's rows, because
+    #: the other entity's own endpoint stores them once instead of once per pair.
+    describes_others: ClassVar[frozenset[str]] = frozenset()
     _wire_cache: ClassVar[dict[str, tuple[str, int]]]
+    #: Wire key → field (or None), including dotted forms, filled as keys are met.
+    _resolved_keys: ClassVar[dict[str, tuple[str, int] | None]]
     _code_cache: ClassVar[dict[str, tuple[CodeOf, bool]]]
 
     @classmethod
@@ -75,6 +84,7 @@ class PMPRecord(BaseModel):
                     codes[name] = (meta, info.is_required())
         cls._wire_cache = wire
         cls._code_cache = codes
+        cls._resolved_keys = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -85,13 +95,19 @@ class PMPRecord(BaseModel):
         wire = getattr(cls, "_wire_cache", {})
         chosen: dict[str, tuple[int, str, Any]] = {}
         extra: dict[str, Any] = {}
+        resolved = getattr(cls, "_resolved_keys", {})
         for raw_key, value in data.items():
             key = str(raw_key)
-            target = wire.get(key)
-            if target is None and "." in key:
-                dotted = wire.get(key.replace(".", "_"))
-                if dotted is not None:
-                    target = (dotted[0], 1)
+            try:
+                target = resolved[key]
+            except KeyError:
+                target = wire.get(key)
+                if target is None and "." in key:
+                    dotted = wire.get(key.replace(".", "_"))
+                    if dotted is not None:
+                        target = (dotted[0], 1)
+                if len(resolved) < _RESOLVED_LIMIT:
+                    resolved[key] = target
             if target is None:
                 extra[key] = value
                 continue
@@ -144,7 +160,7 @@ class PMPRecord(BaseModel):
             column = rename.get(name, name)
             if column in wanted:
                 row[column] = int(value) if isinstance(value, IntEnum) else value
-            elif value is not None:
+            elif value is not None and name not in self.describes_others:
                 leftovers[name] = _jsonable(value)
         extra = {**leftovers, **self.extra}
         row["extra"] = extra or None

@@ -9,6 +9,7 @@ epoch milliseconds for times, and numeric codes (sometimes i18n labels such as
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable
@@ -159,14 +160,42 @@ class CodeOf:
     def __init__(self, enum: type[IntEnum], labels: dict[str, int] | None = None) -> None:
         self.enum = enum
         self.labels = {_label_key(k): v for k, v in (labels or {}).items()}
+        #: value → member (or the error) for values seen before; codes repeat endlessly
+        #: (the same few per field), so this turns most parses into one dict lookup.
+        self.memo: dict[Any, IntEnum | ValueError | None] = {}
 
     def __repr__(self) -> str:
         return f"CodeOf({self.enum.__name__})"
 
 
+#: Distinct values remembered per code field (a hostile server cannot grow it further).
+MEMO_LIMIT = 4096
+
+
 def parse_code(marker: CodeOf, value: Any) -> IntEnum | None:
     """The enum member for a numeric code or a label (``"Critical"``,
     ``"dc.common.IMPORTANT"``); sentinels → None; unknown codes raise ``ValueError``."""
+    try:
+        known = marker.memo[(type(value), value)]
+    except (KeyError, TypeError):
+        pass
+    else:
+        if isinstance(known, ValueError):
+            raise known
+        return known
+    try:
+        result: IntEnum | ValueError | None = _parse_code(marker, value)
+    except ValueError as exc:
+        result = exc
+    if len(marker.memo) < MEMO_LIMIT:
+        with contextlib.suppress(TypeError):  # an unhashable value is not remembered
+            marker.memo[(type(value), value)] = result
+    if isinstance(result, ValueError):
+        raise result
+    return result
+
+
+def _parse_code(marker: CodeOf, value: Any) -> IntEnum | None:
     if is_sentinel(value):
         return None
     enum = marker.enum

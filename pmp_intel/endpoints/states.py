@@ -40,6 +40,11 @@ class PatchStateRecord(PMPRecord):
         "severity": ("pmseverity.name",),
     }
 
+    describes_others = frozenset({
+        "resource_name", "bulletin_id", "patch_name", "severity", "platform",
+        "patch_released_time",
+    })
+
     resource_id: OptInt = None
     patch_id: OptInt = None
     install_status: InstallStatusCode
@@ -48,7 +53,7 @@ class PatchStateRecord(PMPRecord):
     install_error_code: OptInt = None
     installed_time: EpochMs = None
     deploy_remarks: OptStr = None
-    # Descriptive fields of the patch / system, kept in ``extra`` of the row.
+    # Descriptive fields of the patch / system: validated, stored by allpatches/allsystems.
     resource_name: OptStr = None
     bulletin_id: OptStr = None
     patch_name: OptStr = None

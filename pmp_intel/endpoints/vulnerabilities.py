@@ -139,6 +139,8 @@ class ThreatPatchState(PMPRecord):
         "bulletin_id": ("bulletinid",),
     }
 
+    describes_others = frozenset({"patch_name", "bulletin_id", "severity", "vendor_name"})
+
     patch_id: int
     install_status: InstallStatusCode
     approval_status: ApprovalCode = None

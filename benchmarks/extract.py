@@ -1,0 +1,210 @@
+"""Extraction speed and memory against a minimal baseline, in the same run.
+
+The simulator serves the estate from this process; the extractor (``python -m pmp_intel
+extract``) and the baseline each run in a child process of their own, so their peak RSS is
+theirs alone. The baseline replays exactly the requests the extractor made, with plain
+``requests`` and ``sqlite3`` ``executemany`` of each page's records as JSON text, without
+validation, normalisation, history or checkpoints: what the same bytes cost at the minimum.
+
+A second scenario checks throughput under a rate limit: 150 ms of simulated latency,
+``PMP_RATE_LIMIT=20``, ``PMP_CONCURRENCY=8``, a per-system fan-out; the achieved request rate
+should reach at least 90 % of the limit.
+
+    python benchmarks/extract.py [--systems 3362] [--rate-systems 300] [--quick]
+
+Targets (issue 5): peak RSS under 100 MB; wall time within 2x the baseline's; request rate
+at least 90 % of PMP_RATE_LIMIT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pmp_intel.testing import simulated_pmp
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN_PATH = "/oauth/v2/token"
+
+BASELINE = r"""
+import json, sqlite3, sys, requests
+requests_file, db_path, token = sys.argv[1:4]
+calls = json.load(open(requests_file))
+db = sqlite3.connect(db_path)
+db.execute("CREATE TABLE records (endpoint TEXT, page INTEGER, body TEXT)")
+session = requests.Session()
+session.headers["Authorization"] = token
+records = 0
+for base, path, params in calls:
+    document = session.get(base + path, params=params, timeout=120).json()
+    response = document.get("message_response", {})
+    items = next((v for v in response.values() if isinstance(v, list)), [response])
+    db.executemany("INSERT INTO records VALUES (?, ?, ?)",
+                   [(path, params.get("page", 1), json.dumps(item)) for item in items])
+    db.commit()
+    records += len(items)
+print(records)
+"""
+
+
+@dataclass
+class Measured:
+    """Wall time and peak RSS of one child process."""
+
+    wall_s: float
+    rss_mb: float
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+def run_child(argv: list[str], env: dict[str, str]) -> Measured:
+    """Run ``argv``; wall time and the child's own peak RSS (from wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, text=True)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(wall, usage.ru_maxrss / 1024, out.read(), err.read(), process.returncode)
+
+
+def extractor_env(pmp: Any, database: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMP_", "SLACK_"))}
+    env.update(
+        PMP_INTEL_DATABASE_URL=f"sqlite:///{database}",
+        PMP_BASE_URL=pmp.base_url,
+        PMP_AUTH="token",
+        PMP_TOKEN=pmp.credentials["token"],
+        PMP_RATE_LIMIT="100000",
+        PMP_INTEL_LOG_FORMAT="json",
+        PYTHONPATH=str(REPO),
+    )
+    env.update(extra)
+    return env
+
+
+def finished_event(stderr: str) -> dict[str, Any]:
+    for line in reversed(stderr.splitlines()):
+        if '"snapshot_finished"' in line:
+            event: dict[str, Any] = json.loads(line)
+            return event
+    raise RuntimeError("the extractor did not finish:\n" + stderr[-2000:])
+
+
+def speed(systems: int, workdir: Path) -> list[tuple[str, str, str, str]]:
+    """Default estate, zero latency: extractor vs baseline."""
+    with simulated_pmp(systems=systems, seed=7, auth="token") as pmp:
+        list(pmp.records("summary"))  # build the estate's aggregates before timing
+        env = extractor_env(pmp, workdir / "extract.db")
+        pmp.request_log.clear()
+        ours = run_child([sys.executable, "-m", "pmp_intel", "extract"], env)
+        event = finished_event(ours.stderr)
+        calls = [
+            (pmp.base_url, r.path, r.params)
+            for r in list(pmp.request_log)
+            if not r.path.endswith(TOKEN_PATH) and r.status == 200
+        ]
+        (workdir / "calls.json").write_text(json.dumps(calls))
+        (workdir / "baseline.py").write_text(BASELINE)
+        base = run_child(
+            [
+                sys.executable,
+                str(workdir / "baseline.py"),
+                str(workdir / "calls.json"),
+                str(workdir / "baseline.db"),
+                pmp.credentials["token"],
+            ],
+            {**os.environ, "PYTHONPATH": str(REPO)},
+        )
+    if base.returncode != 0:
+        raise RuntimeError(base.stderr[-2000:])
+    records, requests_ = int(event["records"]), int(event["requests"])
+    ratio = ours.wall_s / base.wall_s
+    print(f"\nExtraction, {systems:,} systems, zero latency (exit {ours.returncode})")
+    print(f"{'':<12}{'wall s':>9}{'records/s':>12}{'requests/s':>12}{'peak RSS MB':>13}")
+    for label, m in (("pmp-intel", ours), ("baseline", base)):
+        print(
+            f"{label:<12}{m.wall_s:>9.1f}{records / m.wall_s:>12,.0f}"
+            f"{requests_ / m.wall_s:>12.1f}{m.rss_mb:>13.1f}"
+        )
+    print(
+        f"ratio to baseline: {ratio:.2f}x (target ≤ 2.0); peak RSS {ours.rss_mb:.0f} MB "
+        "(target < 100)"
+    )
+    return [
+        (
+            "extract wall time, default estate",
+            "≤ 2.0x baseline",
+            f"{ours.wall_s:.1f} s",
+            f"{ratio:.2f}x",
+        ),
+        (
+            "extract peak RSS",
+            "< 100 MB",
+            f"{ours.rss_mb:.0f} MB",
+            f"{ours.rss_mb / base.rss_mb:.2f}x",
+        ),
+    ]
+
+
+def rate(systems: int, workdir: Path) -> list[tuple[str, str, str, str]]:
+    """150 ms latency, 20 requests/s, 8 in parallel: how close to the limit?"""
+    with simulated_pmp(systems=systems, seed=7, auth="token", faults="latency=150") as pmp:
+        env = extractor_env(pmp, workdir / "rate.db", PMP_RATE_LIMIT="20", PMP_CONCURRENCY="8")
+        run = run_child(
+            [
+                sys.executable,
+                "-m",
+                "pmp_intel",
+                "extract",
+                "--endpoints",
+                "allsystems,systemreport",
+            ],
+            env,
+        )
+        event = finished_event(run.stderr)
+        log = [r for r in pmp.request_log if "systemreport" in r.path]
+    achieved = float(event["requests"]) / float(event["duration_s"])
+    share = achieved / 20
+    print(f"\nRate limit, {systems:,} systems, 150 ms latency, limit 20/s, concurrency 8")
+    print(
+        f"{event['requests']} requests in {event['duration_s']} s (fan-out {len(log)}): "
+        f"{achieved:.1f}/s = {share:.0%} of the limit (target ≥ 90 %)"
+    )
+    return [
+        (
+            "request rate under PMP_RATE_LIMIT=20",
+            "≥ 90 % of limit",
+            f"{achieved:.1f} /s",
+            f"{share:.2f}",
+        )
+    ]
+
+
+def main(argv: list[str] | None = None) -> list[tuple[str, str, str, str]]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--systems", type=int, default=3362)
+    parser.add_argument("--rate-systems", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="small estate (CI)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.systems, args.rate_systems = 600, 80
+    with tempfile.TemporaryDirectory(prefix="pmp-bench-") as tmp:
+        rows = speed(args.systems, Path(tmp))
+        rows += rate(args.rate_systems, Path(tmp))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
