@@ -14,9 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pmp_intel.store.bulk import bulk_insert
 from pmp_intel.store.models import ENTITIES, ExtractionCheckpoint, ExtractionGap
 from pmp_intel.store.types import utcnow
 
@@ -138,8 +139,7 @@ class PageWriter:
         session = self.session
         written = 0
         for entity, rows in by_entity.items():
-            session.execute(insert(self._table(entity)[0]), rows)
-            written += len(rows)
+            written += bulk_insert(session.connection(), self._table(entity)[0], rows)
         self._checkpoint(session, write, written if write.records is None else write.records)
         self.rows_written += written
         self._page_done()

@@ -1,0 +1,162 @@
+"""Bad legacy input fails with one line naming the file (and table); the target is unchanged."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from builder import LegacyTruth
+from legacy_helpers import ZONE, checksums, dump, upgrade_with_legacy
+from sqlalchemy import Engine
+
+from pmp_intel.cli import main
+from pmp_intel.legacy import importer
+from pmp_intel.legacy.errors import LegacyFileError
+from pmp_intel.store import migrate
+
+
+@pytest.fixture
+def copy(legacy_a: LegacyTruth, tmp_path: Path) -> Path:
+    folder = tmp_path / "legacy"
+    shutil.copytree(legacy_a.directory, folder)
+    return folder
+
+
+def _corrupt(folder: Path) -> str:
+    path = folder / "pmp_config.db"
+    path.write_bytes(b"this is not a database at all" * 200)
+    return "pmp_config.db: .*corrupt or not a SQLite database"
+
+
+def _foreign(folder: Path) -> str:
+    path = folder / "pmp_systemreports.db"
+    path.unlink()
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER, amount REAL)")
+        conn.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    return r"pmp_systemreports.db: not a Maia PMP database \(no known table among: invoices\)"
+
+
+def _unexpected_columns(folder: Path) -> str:
+    with sqlite3.connect(folder / "pmp_config.db") as conn:
+        conn.execute("ALTER TABLE scan_details ADD COLUMN surprise TEXT")
+    return "pmp_config.db: table scan_details has unexpected columns"
+
+
+def _missing(folder: Path) -> str:
+    for path in folder.iterdir():
+        path.unlink()
+    return "none of the legacy files"
+
+
+BREAKERS: dict[str, Callable[[Path], str]] = {
+    "corrupt": _corrupt,
+    "foreign": _foreign,
+    "unexpected-columns": _unexpected_columns,
+    "missing": _missing,
+}
+
+
+@pytest.mark.parametrize("breaker", sorted(BREAKERS))
+def test_cli_names_the_file_and_leaves_the_target_unchanged(
+    breaker: str, copy: Path, target: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    migrate.upgrade(target)
+    before = dump(target)
+    pattern = BREAKERS[breaker](copy)
+    url = target.url.render_as_string(hide_password=False)
+    code = main(["--database-url", url, "migrate-legacy", "--from", str(copy), "--no-archive"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("pmp-intel: error: ")
+    assert err.count("\n") == 1
+    assert __import__("re").search(pattern, err), err
+    assert dump(target) == before
+
+
+@pytest.mark.parametrize("breaker", ["unexpected-columns", "foreign"])
+def test_alembic_path_rolls_back_and_stays_below_0002(
+    breaker: str, copy: Path, target: Engine
+) -> None:
+    migrate.upgrade(target, "0001")
+    before = dump(target)
+    pattern = BREAKERS[breaker](copy)
+    with pytest.raises(LegacyFileError, match=pattern):
+        upgrade_with_legacy(target, copy)
+    assert migrate.current_revision(target) == "0001"
+    assert dump(target) == before
+
+
+def test_locked_file(copy: Path, target: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+    migrate.upgrade(target)
+    before = dump(target)
+    sums = checksums(copy)
+    holder = sqlite3.connect(copy / "pmp_systemreports.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        url = target.url.render_as_string(hide_password=False)
+        code = main(["--database-url", url, "migrate-legacy", "--from", str(copy), "--no-archive"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "pmp_systemreports.db" in err
+    assert "locked" in err
+    assert dump(target) == before
+    assert checksums(copy) == sums
+
+
+def test_a_failure_after_rows_were_written_rolls_everything_back(
+    copy: Path, target: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots, summaries and staged rows are written before the merge; a failure there
+    must leave the target exactly as it was (one transaction)."""
+    migrate.upgrade(target)
+    before = dump(target)
+    written: list[int] = []
+
+    def explode(self: importer.LegacyImporter) -> None:
+        written.append(sum(self.report.written.values()))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer.LegacyImporter, "_merge", explode)
+    url = target.url.render_as_string(hide_password=False)
+    with pytest.raises(RuntimeError, match="disk full"):
+        main(
+            [
+                "--database-url",
+                url,
+                "migrate-legacy",
+                "--from",
+                str(copy),
+                "--no-archive",
+                "--legacy-timezone",
+                ZONE,
+            ]
+        )
+    assert written
+    assert written[0] > 100
+    assert dump(target) == before
+
+
+def test_unknown_time_zone_is_one_line(
+    copy: Path, target: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = target.url.render_as_string(hide_password=False)
+    code = main(
+        [
+            "--database-url",
+            url,
+            "migrate-legacy",
+            "--from",
+            str(copy),
+            "--legacy-timezone",
+            "Mars/Olympus",
+        ]
+    )
+    assert code == 1
+    assert "unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
