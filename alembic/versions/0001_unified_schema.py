@@ -5,7 +5,7 @@ checkpoints, gaps, endpoint runs and locks.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:08:45.998354
+Create Date: 2026-11-22 11:13:13.748259
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
-    sa.CheckConstraint("outcome IS NULL OR outcome IN ('effective', 'ineffective', 'no_visibility', 'not_applicable')", name=op.f('ck_compliance_checks_outcome_domain')),
+    sa.CheckConstraint("outcome IS NULL OR outcome IN ('effective', 'ineffective', 'no_visibility', 'not_applicable', 'not_assessed')", name=op.f('ck_compliance_checks_outcome_domain')),
     sa.CheckConstraint("strategy IS NULL OR strategy IN ('patch_applications', 'patch_operating_systems')", name=op.f('ck_compliance_checks_strategy_domain')),
     sa.CheckConstraint('maturity_level IS NULL OR maturity_level IN (1, 2, 3)', name=op.f('ck_compliance_checks_maturity_level_domain')),
     sa.CheckConstraint('pct_compliant IS NULL OR (pct_compliant >= 0 AND pct_compliant <= 100)', name=op.f('ck_compliance_checks_pct_range')),
@@ -462,6 +462,12 @@ def upgrade() -> None:
     sa.Column('failed_low', sa.Integer(), nullable=False),
     sa.Column('failed_unrated', sa.Integer(), nullable=False),
     sa.Column('failed_total', sa.Integer(), nullable=False),
+    sa.Column('missing_patches_critical', sa.Integer(), nullable=False),
+    sa.Column('missing_patches_important', sa.Integer(), nullable=False),
+    sa.Column('missing_patches_moderate', sa.Integer(), nullable=False),
+    sa.Column('missing_patches_low', sa.Integer(), nullable=False),
+    sa.Column('missing_patches_unrated', sa.Integer(), nullable=False),
+    sa.Column('missing_patches_total', sa.Integer(), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('snapshot_id', sa.BigInteger(), nullable=False),
@@ -469,6 +475,7 @@ def upgrade() -> None:
     sa.Column('scope_value', sa.String(length=255), nullable=False),
     sa.CheckConstraint("scope IS NULL OR scope IN ('total', 'category', 'platform', 'security', 'organisation', 'os', 'cve')", name=op.f('ck_severity_metrics_scope_domain')),
     sa.CheckConstraint('failed_total = failed_critical + failed_important + failed_moderate + failed_low + failed_unrated', name=op.f('ck_severity_metrics_failed_sum')),
+    sa.CheckConstraint('missing_patches_total = missing_patches_critical + missing_patches_important + missing_patches_moderate + missing_patches_low + missing_patches_unrated', name=op.f('ck_severity_metrics_missing_patches_sum')),
     sa.CheckConstraint('missing_total = missing_critical + missing_important + missing_moderate + missing_low + missing_unrated', name=op.f('ck_severity_metrics_missing_sum')),
     sa.ForeignKeyConstraint(['snapshot_id'], ['snapshots.id'], name=op.f('fk_severity_metrics_snapshot_id_snapshots'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_severity_metrics')),

@@ -27,6 +27,9 @@ class ControlOutcome(StrEnum):
     INEFFECTIVE = "ineffective"
     NO_VISIBILITY = "no_visibility"
     NOT_APPLICABLE = "not_applicable"
+    #: PMP holds no evidence for the control (e.g. removal of unsupported software); it needs
+    #: evidence from elsewhere (ASD's "not assessed").
+    NOT_ASSESSED = "not_assessed"
 
 
 class Strategy(StrEnum):

@@ -53,7 +53,8 @@ class PatchMetric(SnapshotScoped, _Scope, Base):
 
 
 class SeverityMetric(SnapshotScoped, _Scope, Base):
-    """Missing and failed system-patch pairs by vendor severity; buckets sum to the totals."""
+    """Missing and failed system-patch pairs (and distinct missing patches) by vendor severity;
+    buckets sum to the totals."""
 
     __tablename__ = "severity_metrics"
     __table_args__ = _scoped(
@@ -76,6 +77,15 @@ class SeverityMetric(SnapshotScoped, _Scope, Base):
             "failed_low",
             "failed_unrated",
         ),
+        _sum_equals(
+            "missing_patches_sum",
+            "missing_patches_total",
+            "missing_patches_critical",
+            "missing_patches_important",
+            "missing_patches_moderate",
+            "missing_patches_low",
+            "missing_patches_unrated",
+        ),
     )
 
     missing_critical: Mapped[int] = mapped_column(Integer, default=0)
@@ -90,6 +100,14 @@ class SeverityMetric(SnapshotScoped, _Scope, Base):
     failed_low: Mapped[int] = mapped_column(Integer, default=0)
     failed_unrated: Mapped[int] = mapped_column(Integer, default=0)
     failed_total: Mapped[int] = mapped_column(Integer, default=0)
+    #: Distinct patches missing (or failed) on at least one system, by severity: the figures
+    #: the server's own ``missing_patch_severity_summary`` reports.
+    missing_patches_critical: Mapped[int] = mapped_column(Integer, default=0)
+    missing_patches_important: Mapped[int] = mapped_column(Integer, default=0)
+    missing_patches_moderate: Mapped[int] = mapped_column(Integer, default=0)
+    missing_patches_low: Mapped[int] = mapped_column(Integer, default=0)
+    missing_patches_unrated: Mapped[int] = mapped_column(Integer, default=0)
+    missing_patches_total: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SystemHealthMetric(SnapshotScoped, _Scope, Base):
