@@ -66,17 +66,43 @@ class Measured:
     returncode: int
 
 
+#: Runs a module or script, then reports its own peak RSS. ``ru_maxrss`` would not do: it
+#: survives exec, so a child forked from this (simulator-hosting) process would report the
+#: parent's size; ``VmHWM`` belongs to the new program image alone.
+MEASURE = """
+import runpy, sys
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("\\nPEAK_RSS_KB=%s\\n" % line.split()[1]); sys.stderr.flush()
+target, sys.argv = sys.argv[1], sys.argv[1:]
+try:
+    if target.endswith(".py"):
+        runpy.run_path(target, run_name="__main__")
+    else:
+        runpy.run_module(target, run_name="__main__", alter_sys=True)
+finally:
+    peak()
+"""
+
+
 def run_child(argv: list[str], env: dict[str, str]) -> Measured:
-    """Run ``argv``; wall time and the child's own peak RSS (from wait4)."""
+    """Run ``argv`` (``[module-or-script, args…]``) under the measuring wrapper."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(argv, env=env, stdout=out, stderr=err, text=True)
-        _pid, status, usage = os.wait4(process.pid, 0)
+        process = subprocess.Popen([sys.executable, "-c", MEASURE, *argv], env=env,
+                                   stdout=out, stderr=err, text=True)
+        code = process.wait()
         wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Measured(wall, usage.ru_maxrss / 1024, out.read(), err.read(), process.returncode)
+        stderr = err.read()
+        peak_kb = next(
+            (int(line.split("=", 1)[1]) for line in reversed(stderr.splitlines())
+             if line.startswith("PEAK_RSS_KB=")),
+            0,
+        )
+        return Measured(wall, peak_kb / 1024, out.read(), stderr, code)
 
 
 def extractor_env(pmp: Any, database: Path, **extra: str) -> dict[str, str]:
@@ -108,7 +134,7 @@ def speed(systems: int, workdir: Path) -> list[tuple[str, str, str, str]]:
         list(pmp.records("summary"))  # build the estate's aggregates before timing
         env = extractor_env(pmp, workdir / "extract.db")
         pmp.request_log.clear()
-        ours = run_child([sys.executable, "-m", "pmp_intel", "extract"], env)
+        ours = run_child(["pmp_intel", "extract"], env)
         event = finished_event(ours.stderr)
         calls = [
             (pmp.base_url, r.path, r.params)

@@ -2,12 +2,54 @@
 
 The public face (stable, documented in docs/)::
 
-    from pmp_intel import Extractor, MetricsCalculator, ComplianceChecker, PMPIntelligenceService
+    from pmp_intel import Extractor, MetricsCalculator, ComplianceChecker
 
-Those four arrive with their issues; :mod:`pmp_intel.db` and :class:`Settings` are here now.
+    result = Extractor(Settings()).run()                 # one snapshot of the PMP server
+    metrics = MetricsCalculator(engine).get(result.snapshot_id)
+    report = ComplianceChecker(engine).evaluate(result.snapshot_id)
+
+Names are imported on first use, so ``import pmp_intel`` stays cheap for tools that only
+need a part of it.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from pmp_intel.__about__ import __version__
 from pmp_intel.settings import Settings
 
-__all__ = ["Settings", "__version__"]
+if TYPE_CHECKING:
+    from pmp_intel.analyse import ComplianceChecker, MetricsCalculator
+    from pmp_intel.extract.extractor import Extractor
+    from pmp_intel.extract.result import ExtractionResult
+
+_LAZY = {
+    "Extractor": "pmp_intel.extract.extractor",
+    "ExtractionResult": "pmp_intel.extract.result",
+    "MetricsCalculator": "pmp_intel.analyse",
+    "ComplianceChecker": "pmp_intel.analyse",
+}
+
+__all__ = [
+    "ComplianceChecker",
+    "ExtractionResult",
+    "Extractor",
+    "MetricsCalculator",
+    "Settings",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pmp_intel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -208,6 +208,12 @@ class Settings(BaseSettings):
         validation_alias=_env("PMP_INTEL_COMMIT_EVERY", "commit_every_pages"),
         description="Pages written per transaction (each page carries its checkpoint).",
     )
+    compliance_config: Path | None = Field(
+        None,
+        validation_alias=_env("PMP_INTEL_COMPLIANCE_CONFIG", "compliance_config"),
+        description="TOML file of compliance facts PMP lacks (internet-facing systems, "
+        "application classes); see docs/essential-eight.md.",
+    )
     stale_agent_days: int = Field(
         7,
         ge=1,

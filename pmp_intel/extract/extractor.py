@@ -85,18 +85,17 @@ ClientFactory = Callable[[Settings, EventCallback], PMPClient]
 Analysis = Callable[[sessionmaker[Session], int], object]
 
 
-def default_analyses() -> list[Analysis]:
-    """Metrics and compliance for each merged snapshot (when pmp_intel.analyse is there)."""
-    try:
-        from pmp_intel.analyse import ComplianceChecker, MetricsCalculator
-    except ImportError:  # pragma: no cover - analyse ships with the package
-        return []
+def default_analyses(settings: Settings) -> list[Analysis]:
+    """Metrics and Essential Eight compliance for each merged snapshot."""
+    # imported here: analysis code is only needed once a snapshot has been merged
+    from pmp_intel.analyse import ComplianceChecker, ComplianceConfig, MetricsCalculator
 
     def metrics(sessions: sessionmaker[Session], snapshot_id: int) -> object:
-        return MetricsCalculator(sessions).calculate(snapshot_id)
+        return MetricsCalculator(sessions, settings).calculate(snapshot_id)
 
     def compliance(sessions: sessionmaker[Session], snapshot_id: int) -> object:
-        return ComplianceChecker(sessions).evaluate(snapshot_id)
+        config = ComplianceConfig.load(settings.compliance_config)
+        return ComplianceChecker(sessions, config=config).evaluate(snapshot_id)
 
     return [metrics, compliance]
 
@@ -157,7 +156,9 @@ class Extractor:
         self.max_minutes = max_minutes
         self.reset = reset
         self.client_factory = client_factory or self._default_client
-        self.analyses = list(analyses) if analyses is not None else default_analyses()
+        self.analyses = (
+            list(analyses) if analyses is not None else default_analyses(self.settings)
+        )
         webhook = self.settings.slack_webhook_url
         self.notifier = notifier or SlackNotifier(
             webhook.get_secret_value() if webhook is not None else None, clock=monotonic
