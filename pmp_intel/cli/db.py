@@ -6,7 +6,6 @@ import argparse
 from typing import Any
 
 from pmp_intel.cli.context import CommandContext
-from pmp_intel.store import migrate
 from pmp_intel.store.engine import redacted_url
 
 
@@ -29,6 +28,8 @@ def register(subparsers: Any) -> None:
 
 def upgrade(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Migrate to ``args.revision``."""
+    from pmp_intel.store import migrate
+
     before = migrate.current_revision(ctx.engine)
     migrate.upgrade(ctx.engine, args.revision)
     after = migrate.current_revision(ctx.engine)
@@ -42,6 +43,8 @@ def upgrade(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def current_revision(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the current and head revisions; exit 2 when the database is behind."""
+    from pmp_intel.store import migrate
+
     current = migrate.current_revision(ctx.engine)
     head = migrate.head_revision()
     state = "up to date" if current == head else f"behind (head is {head})"
@@ -51,6 +54,8 @@ def current_revision(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def downgrade(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Migrate down to ``args.revision``."""
+    from pmp_intel.store import migrate
+
     migrate.downgrade(ctx.engine, args.revision)
     ctx.out.print(
         f"{redacted_url(ctx.engine.url)}: now at {migrate.current_revision(ctx.engine) or 'base'}",

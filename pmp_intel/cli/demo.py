@@ -13,7 +13,6 @@ from typing import Any
 from rich.table import Table
 
 from pmp_intel.cli.context import CommandContext
-from pmp_intel.store import migrate
 from pmp_intel.store.engine import create_db_engine
 
 
@@ -31,6 +30,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Run the demo."""
+    from pmp_intel.store import migrate
+
     workdir: Path = args.workdir or Path(tempfile.mkdtemp(prefix="pmp-intel-demo-"))
     database = workdir / "pmp_intelligence.db"
     engine = create_db_engine(f"sqlite:///{database}")

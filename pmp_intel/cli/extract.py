@@ -20,7 +20,7 @@ from pmp_intel.extract.status import StatusReport, extraction_status
 from pmp_intel.logs import configure_logging
 from pmp_intel.settings import LogFormat
 from pmp_intel.store.engine import session_factory
-from pmp_intel.store.migrate import upgrade
+from pmp_intel.store.schema import ensure_schema
 
 
 def register(subparsers: Any) -> None:
@@ -103,7 +103,7 @@ def run_extract(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Print the status of the configured source."""
-    upgrade(ctx.engine)
+    ensure_schema(ctx.engine)
     report = extraction_status(session_factory(ctx.engine), ctx.settings.source_name)
     if args.json:
         ctx.out.print_json(json.dumps(report.to_dict(), default=str))

@@ -59,7 +59,6 @@ from pmp_intel.logs import get_logger, log_event
 from pmp_intel.settings import Settings
 from pmp_intel.store.engine import create_db_engine, redacted_url, session_factory, unit_of_work
 from pmp_intel.store.merge import CloseScope, EntityMerge, merge_snapshot
-from pmp_intel.store.migrate import upgrade
 from pmp_intel.store.models import (
     ENTITIES,
     EndpointRun,
@@ -72,6 +71,7 @@ from pmp_intel.store.models import (
     SnapshotStatus,
     StagedSystem,
 )
+from pmp_intel.store.schema import ensure_schema
 from pmp_intel.store.types import utcnow
 
 #: A gap tried in this many runs is abandoned (the page is assumed gone for good).
@@ -198,7 +198,7 @@ class Extractor:
         self._pages_this_run = 0
         self._milestones_sent = set()
         engine = self.engine or create_db_engine(settings=self.settings)
-        upgrade(engine)
+        ensure_schema(engine)
         sessions = session_factory(engine)
         endpoints = self.selected_endpoints()
         with unit_of_work(sessions) as session:

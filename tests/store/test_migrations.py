@@ -124,3 +124,23 @@ def test_installed_wheel_ships_the_migrations(tmp_path: Path, fresh_database_url
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines()[0].startswith(str(tmp_path / "site"))
     assert head_revision() in run.stdout
+
+
+def test_schema_head_constant_matches_alembic() -> None:
+    from pmp_intel.store.schema import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD
+
+
+def test_ensure_schema_upgrades_an_empty_database_once(fresh_database_url: str) -> None:
+    from pmp_intel.store.schema import ensure_schema, stored_revision
+
+    engine = create_db_engine(fresh_database_url)
+    try:
+        assert stored_revision(engine) is None
+        ensure_schema(engine)
+        assert stored_revision(engine) == head_revision()
+        ensure_schema(engine)  # a no-op now
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
