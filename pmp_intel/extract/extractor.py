@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -144,6 +145,7 @@ class Extractor:
         notifier: SlackNotifier | None = None,
         console: Console | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = utcnow,
         logger: logging.Logger | None = None,
     ) -> None:
         self.settings = settings or Settings()
@@ -165,6 +167,8 @@ class Extractor:
         )
         self.console = console
         self.monotonic = monotonic
+        #: Time stamped on snapshots (a simulator's own clock in demos and tests).
+        self.now = now
         self.log = logger or get_logger("extract")
         # per-run state
         self._snapshot_id: int | None = None
@@ -248,7 +252,7 @@ class Extractor:
                 snapshot = gap_retry_target(session, source_id, GAP_MAX_RUNS)
                 gap_run = snapshot is not None
             if snapshot is None:
-                snapshot = start_snapshot(session, source_id, self.trigger)
+                snapshot = start_snapshot(session, source_id, self.trigger, self.now())
             snapshot_id = snapshot.id
         self._snapshot_id = snapshot_id
         self._source_id = source_id
@@ -1069,7 +1073,7 @@ class Extractor:
                 plans = self._merge_plans(session, snapshot_id, states, incremental=gap_run)
                 merged = merge_snapshot(session, snapshot_id, snapshot.source_id, plans)
                 snapshot.status = status.value
-                snapshot.finished_at = utcnow()
+                snapshot.finished_at = max(self.now(), snapshot.started_at)
                 snapshot.merged_at = snapshot.finished_at
                 result.merged = True
                 result.outcome = (

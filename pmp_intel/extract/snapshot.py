@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -62,13 +63,15 @@ def latest_snapshot(session: Session, source_id: int) -> Snapshot | None:
     )
 
 
-def start_snapshot(session: Session, source_id: int, trigger: str) -> Snapshot:
-    """Open a new ``in_progress`` snapshot."""
+def start_snapshot(
+    session: Session, source_id: int, trigger: str, started_at: datetime | None = None
+) -> Snapshot:
+    """Open a new ``in_progress`` snapshot (started now, or at ``started_at``)."""
     snapshot = Snapshot(
         source_id=source_id,
         status=SnapshotStatus.IN_PROGRESS.value,
         trigger=trigger,
-        started_at=utcnow(),
+        started_at=started_at or utcnow(),
         pmp_intel_version=__version__,
     )
     session.add(snapshot)
