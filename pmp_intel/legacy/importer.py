@@ -15,19 +15,23 @@ What becomes of what (docs/legacy-migration.md has the full table):
   checkpoints and gaps are attached to their snapshot too;
 * the detail state (systems, patches, per-system patch states, policies, settings, SoM
   computers, CVE links) is merged across all files — newest observation wins, per field for
-  entities, per row for patch states — staged for the newest imported snapshot and merged
-  into history with :func:`pmp_intel.store.merge.merge_snapshot`.
+  entities, per row for patch states — and becomes the current state as of the newest
+  imported snapshot. Into a source without history (the normal case) it is bulk-inserted
+  straight into the history tables, which is what
+  :func:`pmp_intel.store.merge.merge_snapshot` would do there; otherwise it is staged and
+  merged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 import time
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
@@ -54,6 +58,7 @@ from pmp_intel.legacy.files import (
 )
 from pmp_intel.legacy.merger import OLDEST, FieldMerger
 from pmp_intel.legacy.report import ImportReport, TableAccount
+from pmp_intel.store.bulk import bulk_insert
 from pmp_intel.store.merge import EntityMerge, merge_snapshot
 from pmp_intel.store.models import (
     ENTITIES,
@@ -183,16 +188,25 @@ class _Reader:
         self.connection.close()
 
     def rows(
-        self, table: LegacyTable, columns: Sequence[str], extra_sql: str = ""
+        self,
+        table: LegacyTable,
+        columns: Sequence[str],
+        extra_sql: str = "",
+        rowids: Collection[int] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Rows of ``table`` as dicts of the ``columns`` it has (others read as None),
-        in rowid order, plus ``_rowid``."""
+        in rowid order, plus ``_rowid``; only the ``rowids`` given, if any."""
         present = [c for c in columns if c in table.columns]
         select_list = ", ".join(["rowid", *(quote(c) for c in present)])
+        parameters: tuple[str, ...] = ()
+        if rowids is not None:
+            # the connection is read-only (no temp table): the ids travel as one JSON array
+            extra_sql = f"WHERE rowid IN (SELECT value FROM json_each(?)) {extra_sql}"
+            parameters = (json.dumps(sorted(rowids)),)
         sql = f"SELECT {select_list} FROM {quote(table.name)} {extra_sql} ORDER BY rowid"
         names = ["_rowid", *present]
         try:
-            cursor = self.connection.execute(sql)
+            cursor = self.connection.execute(sql, parameters)
             while True:
                 batch = cursor.fetchmany(CHUNK)
                 if not batch:
@@ -333,6 +347,7 @@ class LegacyImporter:
                 self._read_file(readers[legacy.name], legacy)
             states = self._states_pass_one(readers)
             self._create_snapshots()
+            self.direct = self._source_without_history()
             self._write_per_snapshot()
             self._states_pass_two(readers, states)
             self._stage_entities()
@@ -1112,12 +1127,7 @@ class LegacyImporter:
             family = table.shape.family
             self._state_index[number] = (reader, table, entry)
             for rowid, resource, patch, when, record in self._state_candidates(reader, table):
-                resource_id = v.to_int(resource)
-                if resource_id is None and record:
-                    resource_id = v.to_int(record.get("resource_id"))
-                patch_id = v.to_int(patch)
-                if patch_id is None and record:
-                    patch_id = v.to_int(record.get("patch_id"))
+                resource_id, patch_id = _state_ids(resource, patch, record)
                 if resource_id is None:
                     entry.skip("no resource_id")
                     continue
@@ -1152,22 +1162,18 @@ class LegacyImporter:
         """Stage the winning observations; collect the patch facts they carry."""
         if not self._state_tables:
             return
-        staging = _table(ENTITIES["system_patch_state"][1])
-        writer = _Batcher(self, staging, "system_patch_state", _limits(staging))
+        writer = _EntityWriter(self, "system_patch_state")
         for number, (reader, table, _entry) in self._state_index.items():
             assert table.shape is not None
             family = table.shape.family
             chosen = winners[number]
-            for row in reader.rows(table, sorted(table.columns)):
-                if row["_rowid"] not in chosen:
-                    continue
+            legacy_table = f"{table.file}:{table.name}"
+            patch_column = "pmp_patch_id" if "pmp_patch_id" in table.columns else "patch_id"
+            for row in reader.rows(table, sorted(table.columns), rowids=chosen):
                 record = v.parse_json(row.get("raw_data")) if "raw_data" in row else None
-                merged_record: dict[str, Any] = {**row, **(record or {})}
-                resource_id = v.to_int(row.get("resource_id")) or v.to_int(
-                    merged_record.get("resource_id")
-                )
-                patch_id = v.to_int(row.get("patch_id") or row.get("pmp_patch_id")) or v.to_int(
-                    merged_record.get("patch_id")
+                merged_record: dict[str, Any] = {**row, **record} if record else row
+                resource_id, patch_id = _state_ids(
+                    row.get("resource_id"), row.get(patch_column), record
                 )
                 status = _install_status(merged_record)
                 if resource_id is None or patch_id is None or status is None:  # pragma: no cover
@@ -1187,7 +1193,7 @@ class LegacyImporter:
                 extra = mp.leftovers(mp.STATE_MAP, record, REPORT_IGNORE)
                 if invalid:
                     extra["legacy_invalid"] = invalid
-                extra["legacy_table"] = f"{table.file}:{table.name}"
+                extra["legacy_table"] = legacy_table
                 fields["extra"] = extra
                 writer.add(fields)
         writer.flush()
@@ -1265,6 +1271,22 @@ class LegacyImporter:
         self.newest = ordered[-1]
 
     newest: _Run
+    #: Write detail rows straight into history (see :class:`_EntityWriter`).
+    direct: bool = True
+
+    def _source_without_history(self) -> bool:
+        """True when the source has no history rows yet (always, for a source the import
+        created): then the merge of the detail state would only insert."""
+        if self.connection is None or self.created_source:
+            return True
+        for history_model, _staging in ENTITIES.values():
+            table = _table(history_model)
+            found = self.connection.execute(
+                select(table.c.id).where(table.c.source_id == self.source_id).limit(1)
+            ).first()
+            if found is not None:
+                return False
+        return True
 
     def _snapshot_of(self, key: tuple[str, str, int | str]) -> int:
         snapshot_id = self.runs[key].snapshot_id
@@ -1448,14 +1470,14 @@ class LegacyImporter:
         self._stage_rows(entity, rows())
 
     def _stage_rows(self, entity: str, rows: Any) -> None:
-        staging = _table(ENTITIES[entity][1])
-        writer = _Batcher(self, staging, entity, _limits(staging))
+        writer = _EntityWriter(self, entity)
         for row in rows:
             writer.add(row)
         writer.flush()
 
     def _merge(self) -> None:
-        if self.connection is None:
+        """Merge what was staged (only when the source already had history)."""
+        if self.connection is None or self.direct:
             return
         assert self.source_id is not None
         newest = self.newest.snapshot_id
@@ -1470,9 +1492,6 @@ class LegacyImporter:
         for result in results:
             history = ENTITIES[result.entity][0].__tablename__
             self.report.written[history] += result.inserted
-        for name in list(self.report.written):
-            if name.startswith("stg_"):
-                del self.report.written[name]
 
     def _record_provenance(self) -> None:
         """Keep the files' checksums and the report on the newest imported snapshot: the
@@ -1547,26 +1566,42 @@ STATE_SHAPES = frozenset({"R.system_reports", "B.patch_system_mapping", "C.dcapi
 _SUMMARY_COLUMNS = [c.name for c in _table(ServerSummary).columns if c.name != "id"]
 
 
-class _Batcher:
-    """Buffers staged rows of one entity and inserts them in large batches."""
+class _EntityWriter:
+    """Buffers one entity's rows and writes them in large batches with
+    :func:`pmp_intel.store.bulk.bulk_insert` (executemany; COPY on PostgreSQL).
 
-    def __init__(
-        self,
-        importer: LegacyImporter,
-        staging: Table,
-        entity: str,
-        limits: dict[str, tuple[str, int]],
-    ) -> None:
+    With ``direct`` the rows go straight into the history table as current versions of the
+    newest snapshot: that is exactly what the merge would do for a source without history
+    (nothing to compare, close or refresh), minus writing and deleting every row twice.
+    Otherwise they are staged for :func:`~pmp_intel.store.merge.merge_snapshot`.
+    Strings longer than their column are cut; integers out of their column's range go to
+    ``extra.legacy_out_of_range``."""
+
+    def __init__(self, importer: LegacyImporter, entity: str) -> None:
         self.importer = importer
-        self.staging = staging
         self.entity = entity
-        self.limits = limits
-        self.columns = [c.name for c in staging.columns if c.name not in ("id",)]
+        history, staging = (_table(model) for model in ENTITIES[entity])
+        self.direct = importer.direct
+        self.table = history if self.direct else staging
+        self.limits = _limits(self.table)
+        self.columns = [c.name for c in staging.columns if c.name not in _STAGING_ONLY]
+        if self.direct:
+            self.fixed: dict[str, Any] = {
+                "source_id": importer.source_id,
+                "valid_from_snapshot_id": importer.newest.snapshot_id,
+            }
+        else:
+            self.fixed = {
+                "snapshot_id": importer.newest.snapshot_id,
+                "endpoint": STAGING_ENDPOINT,
+                "parent_key": "",
+                "page": 0,
+            }
         self.buffer: list[dict[str, Any]] = []
         self.seq = 0
-        self.snapshot_id = importer.newest.snapshot_id
 
     def add(self, fields: dict[str, Any]) -> None:
+        """Queue one row (missing columns are NULL)."""
         row = dict.fromkeys(self.columns)
         row.update(fields)
         for name, (kind, bound) in self.limits.items():
@@ -1580,19 +1615,42 @@ class _Batcher:
                 extra.setdefault("legacy_out_of_range", {})[name] = value
                 row["extra"] = extra
                 row[name] = None
-        self.seq += 1
-        row["snapshot_id"] = self.snapshot_id
-        row["endpoint"] = STAGING_ENDPOINT
-        row["parent_key"] = ""
-        row["page"] = 0
-        row["seq"] = self.seq
+        row.update(self.fixed)
+        if not self.direct:
+            self.seq += 1
+            row["seq"] = self.seq
         self.buffer.append(row)
         if len(self.buffer) >= self.importer.options.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        self.importer._insert(self.staging, self.buffer)
+        """Write what is queued."""
+        if not self.buffer:
+            return
+        if self.direct:  # else the merge counts what it inserted
+            history = ENTITIES[self.entity][0].__tablename__
+            self.importer.report.written[history] += len(self.buffer)
+        if self.importer.connection is not None:
+            bulk_insert(self.importer.connection, self.table, self.buffer)
         self.buffer = []
+
+
+#: Staging bookkeeping columns (set by the writer, not by the mapping).
+_STAGING_ONLY = frozenset({"id", "snapshot_id", "endpoint", "parent_key", "page", "seq"})
+
+
+def _state_ids(
+    resource: Any, patch: Any, record: dict[str, Any] | None
+) -> tuple[int | None, int | None]:
+    """``(resource_id, patch_id)`` of a state row: its columns, else its raw record. Both
+    passes use this, so each winning row keeps the key it won under."""
+    resource_id = v.to_int(resource)
+    if resource_id is None and record:
+        resource_id = v.to_int(record.get("resource_id"))
+    patch_id = v.to_int(patch)
+    if patch_id is None and record:
+        patch_id = v.to_int(record.get("patch_id"))
+    return resource_id, patch_id
 
 
 def _install_status(record: dict[str, Any] | None) -> int | None:

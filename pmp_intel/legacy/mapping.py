@@ -237,9 +237,6 @@ def _consumed(mapping: FieldMap) -> frozenset[str]:
     return frozenset(key for _, _, keys in mapping for key in keys)
 
 
-CONSUMED: dict[int, frozenset[str]] = {}
-
-
 _INDEX: dict[int, dict[str, tuple[tuple[str, Converter, int], ...]]] = {}
 
 
@@ -268,15 +265,15 @@ def apply(
     ``invalid`` (column → the original value) instead of being dropped silently."""
     if not record:
         return
-    index = _index(mapping)
+    index = _INDEX.get(id(mapping)) or _index(mapping)
     ranks: dict[str, int] = {}
-    for key, raw in record.items():
+    # record order matters (it decides which invalid code is noted), so filter, not intersect
+    hits = [key for key in record if key in index]
+    for key in hits:
+        raw = record[key]
         if raw is None:
             continue
-        targets = index.get(key)
-        if targets is None:
-            continue
-        for column, convert, rank in targets:
+        for column, convert, rank in index[key]:
             if column in ranks and ranks[column] <= rank:
                 continue
             if column not in ranks and into.get(column) is not None:
@@ -296,14 +293,15 @@ def leftovers(
     the row's ``extra``."""
     if not record:
         return {}
-    consumed = CONSUMED.get(id(mapping))
-    if consumed is None:
-        consumed = CONSUMED[id(mapping)] = _consumed(mapping)
-    out: dict[str, Any] = {}
-    for key, raw in record.items():
-        if key in consumed or key in ignore:
-            continue
-        value = v.clean(raw)
-        if value is not None:
-            out[key] = value
+    skip = _SKIP.get((id(mapping), ignore))
+    if skip is None:
+        skip = _SKIP[(id(mapping), ignore)] = _consumed(mapping) | ignore
+    clean = v.clean
+    out = {key: clean(raw) for key, raw in record.items() if key not in skip}
+    if None in out.values():
+        out = {key: value for key, value in out.items() if value is not None}
     return out
+
+
+#: ``(mapping, ignored keys)`` → the keys :func:`leftovers` drops.
+_SKIP: dict[tuple[int, frozenset[str]], frozenset[str]] = {}

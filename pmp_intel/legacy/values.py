@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 #: PMP's (and the old tools') ways of saying "no value".
@@ -43,6 +44,9 @@ def clean(value: Any) -> Any:
     """``value`` with PMP's sentinels (``'--'``, ``'NA'``, ``-1``, empty text) turned into None."""
     if value is None:
         return None
+    kind = type(value)
+    if kind is int:  # the common cases first (called millions of times at the real sizes)
+        return None if value == -1 else value
     if isinstance(value, str):
         stripped = value.strip()
         return None if stripped in SENTINELS else stripped
@@ -55,6 +59,8 @@ def clean(value: Any) -> Any:
 
 def to_int(value: Any) -> int | None:
     """An integer, from an int, an integral float or numeric text; else None."""
+    if type(value) is int:
+        return None if value == -1 else value
     value = clean(value)
     if value is None:
         return None
@@ -93,6 +99,9 @@ def to_float(value: Any) -> float | None:
 
 def to_text(value: Any, limit: int | None = None) -> str | None:
     """Text without sentinels, cut to ``limit`` characters."""
+    if type(value) is str and limit is None:
+        stripped = value.strip()
+        return None if stripped in SENTINELS else stripped
     value = clean(value)
     if value is None:
         return None
@@ -122,7 +131,17 @@ def epoch_ms(value: Any) -> datetime | None:
     """A PMP epoch-milliseconds time as an aware UTC datetime; ``0`` means never.
 
     Values below 10¹¹ are read as epoch *seconds* (the old fixtures used seconds)."""
-    number = to_int(value)
+    if type(value) is int:  # the same times recur across thousands of rows
+        return _epoch_int(value)
+    return _epoch_number(to_int(value))
+
+
+@lru_cache(maxsize=1 << 16)
+def _epoch_int(value: int) -> datetime | None:
+    return _epoch_number(None if value == -1 else value)
+
+
+def _epoch_number(number: int | None) -> datetime | None:
     if number is None or number <= 0:
         return None
     if number < _SECONDS_CUTOFF:
