@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pmp_intel.api.paginate import InvalidRecord, PagingStyle
 from pmp_intel.endpoints.coerce import CodeOf, parse_code
+from pmp_intel.endpoints.fast import FastPlan, plan_for
 
 __all__ = ["Endpoint", "PMPRecord", "PagingStyle", "Row"]
 
@@ -34,7 +35,19 @@ _RESOLVED_LIMIT = 1024
 Row = tuple[str, dict[str, Any]]
 
 
+#: Values :func:`_jsonable` returns as they are.
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+#: Marks a wire key not looked up yet (None means "no field").
+_UNSEEN: Any = object()
+#: ``(names, renames)`` layouts remembered per model for :meth:`PMPRecord.columns`.
+_LAYOUT_LIMIT = 64
+#: For :meth:`PMPRecord.columns`: (field, column) pairs, and the fields for ``extra``.
+_Layout = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _JSON_SCALARS:
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, IntEnum):
@@ -63,10 +76,14 @@ class PMPRecord(BaseModel):
     #: patch's name and severity): validated, but left out of this entity's rows, because
     #: the other entity's own endpoint stores them once instead of once per pair.
     describes_others: ClassVar[frozenset[str]] = frozenset()
-    _wire_cache: ClassVar[dict[str, tuple[str, int]]]
+    _wire_cache: ClassVar[dict[str, tuple[str, int]]] = {}
     #: Wire key → field (or None), including dotted forms, filled as keys are met.
-    _resolved_keys: ClassVar[dict[str, tuple[str, int] | None]]
-    _code_cache: ClassVar[dict[str, tuple[CodeOf, bool]]]
+    _resolved_keys: ClassVar[dict[str, tuple[str, int] | None]] = {}
+    _code_cache: ClassVar[dict[str, tuple[CodeOf, bool]]] = {}
+    #: The fast path (:mod:`pmp_intel.endpoints.fast`), built on first use; None: none.
+    _plan: ClassVar[Any] = _UNSEEN
+    #: ``(names, renames)`` → the field layout of a row (see :meth:`columns`).
+    _layouts: ClassVar[dict[Any, _Layout]] = {}
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -85,42 +102,17 @@ class PMPRecord(BaseModel):
         cls._wire_cache = wire
         cls._code_cache = codes
         cls._resolved_keys = {}
+        cls._plan = _UNSEEN
+        cls._layouts = {}
 
     @model_validator(mode="before")
     @classmethod
     def _normalise(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
-        data = cls.prepare(data)
-        wire = getattr(cls, "_wire_cache", {})
-        chosen: dict[str, tuple[int, str, Any]] = {}
-        extra: dict[str, Any] = {}
-        resolved = getattr(cls, "_resolved_keys", {})
-        for raw_key, value in data.items():
-            key = str(raw_key)
-            try:
-                target = resolved[key]
-            except KeyError:
-                target = wire.get(key)
-                if target is None and "." in key:
-                    dotted = wire.get(key.replace(".", "_"))
-                    if dotted is not None:
-                        target = (dotted[0], 1)
-                if len(resolved) < _RESOLVED_LIMIT:
-                    resolved[key] = target
-            if target is None:
-                extra[key] = value
-                continue
-            name, rank = target
-            current = chosen.get(name)
-            if current is None or rank < current[0]:
-                if current is not None:
-                    extra[current[1]] = current[2]
-                chosen[name] = (rank, key, value)
-            else:
-                extra[key] = value
+        chosen, extra = cls._match(cls.prepare(data))
         values: dict[str, Any] = {}
-        codes = getattr(cls, "_code_cache", {})
+        codes = cls._code_cache
         for name, (_, key, value) in chosen.items():
             code = codes.get(name)
             if code is not None and not code[1]:
@@ -130,14 +122,81 @@ class PMPRecord(BaseModel):
                     extra[key] = value
                     value = None
             values[name] = value
-        # An ``extra`` mapping in the input (a model rebuilt from its own dump) is merged.
+        values["extra"] = cls._merge_extra(extra)
+        return values
+
+    @classmethod
+    def _match(
+        cls, data: Mapping[str, Any]
+    ) -> tuple[dict[str, tuple[int, str, Any]], dict[str, Any]]:
+        """Wire keys (of a :meth:`prepare`-d record) matched to fields: field → (rank,
+        wire key, value) for the best-ranked key of each field, and every other wire key →
+        value (the start of ``extra``)."""
+        resolved = cls._resolved_keys
+        chosen: dict[str, tuple[int, str, Any]] = {}
+        extra: dict[str, Any] = {}
+        for raw_key, value in data.items():
+            key = raw_key if type(raw_key) is str else str(raw_key)
+            target = resolved.get(key, _UNSEEN)
+            if target is _UNSEEN:
+                target = cls._resolve(key)
+            if target is None:
+                extra[key] = value
+                continue
+            name, rank = target
+            current = chosen.get(name)
+            if current is None:
+                chosen[name] = (rank, key, value)
+            elif rank < current[0]:
+                extra[current[1]] = current[2]
+                chosen[name] = (rank, key, value)
+            else:
+                extra[key] = value
+        return chosen, extra
+
+    @classmethod
+    def _resolve(cls, key: str) -> tuple[str, int] | None:
+        """The field (and rank) a wire key fills, remembered per model."""
+        wire = cls._wire_cache
+        target = wire.get(key)
+        if target is None and "." in key:
+            dotted = wire.get(key.replace(".", "_"))
+            if dotted is not None:
+                target = (dotted[0], 1)
+        if len(cls._resolved_keys) < _RESOLVED_LIMIT:
+            cls._resolved_keys[key] = target
+        return target
+
+    @staticmethod
+    def _merge_extra(extra: dict[str, Any]) -> dict[str, Any]:
+        """``extra`` with an ``extra`` mapping in the input (a model rebuilt from its own
+        dump) merged in."""
         previous = extra.pop("extra", None)
         if isinstance(previous, Mapping):
-            extra = {**previous, **extra}
-        elif previous is not None:
+            return {**previous, **extra}
+        if previous is not None:
             extra["extra"] = previous
-        values["extra"] = extra
-        return values
+        return extra
+
+    @classmethod
+    def fast_plan(cls) -> FastPlan | None:
+        """This model's fast path, or None when its records always go through pydantic."""
+        plan = cls.__dict__.get("_plan", _UNSEEN)
+        if plan is _UNSEEN:
+            cls._plan = None  # a model nesting itself gets no plan, not a loop
+            plan = cls._plan = plan_for(cls)
+        return plan  # type: ignore[no-any-return]
+
+    @classmethod
+    def from_wire(cls, data: Any) -> Self:
+        """Validate one wire record: :meth:`model_validate`'s result (or its
+        ``ValidationError``), through the fast path when it is sure of it."""
+        plan = cls.fast_plan()
+        if plan is not None and isinstance(data, Mapping):
+            record = plan.build(data)
+            if record is not None:
+                return record  # type: ignore[return-value]
+        return cls.model_validate(data)
 
     @classmethod
     def prepare(cls, data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -149,22 +208,41 @@ class PMPRecord(BaseModel):
     ) -> dict[str, Any]:
         """A row: the fields in ``names`` (after ``rename``: field → column), enums as
         ints, and every other field plus the unknown wire fields under ``extra``."""
-        rename = rename or {}
-        wanted = set(names)
+        columns, leftover = type(self)._layout(names, rename)
+        values = self.__dict__
         row: dict[str, Any] = {}
+        for name, column in columns:
+            value = values[name]
+            row[column] = int(value) if isinstance(value, IntEnum) else value
         leftovers: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            if name == "extra":
-                continue
-            value = getattr(self, name)
-            column = rename.get(name, name)
-            if column in wanted:
-                row[column] = int(value) if isinstance(value, IntEnum) else value
-            elif value is not None and name not in self.describes_others:
+        for name in leftover:
+            value = values[name]
+            if value is not None:
                 leftovers[name] = _jsonable(value)
         extra = {**leftovers, **self.extra}
         row["extra"] = extra or None
         return row
+
+    @classmethod
+    def _layout(cls, names: Iterable[str], rename: Mapping[str, str] | None) -> _Layout:
+        """The fields that are columns of the row, as (field, column), and those that
+        go to ``extra`` when set (not :attr:`describes_others`), in declaration order."""
+        wanted = names if isinstance(names, frozenset) else frozenset(names)
+        key = (wanted, tuple(rename.items()) if rename else ())
+        layout = cls._layouts.get(key)
+        if layout is None:
+            rename = rename or {}
+            fields = [name for name in cls.model_fields if name != "extra"]
+            layout = (
+                tuple((n, rename.get(n, n)) for n in fields if rename.get(n, n) in wanted),
+                tuple(
+                    n for n in fields
+                    if rename.get(n, n) not in wanted and n not in cls.describes_others
+                ),
+            )
+            if len(cls._layouts) < _LAYOUT_LIMIT:
+                cls._layouts[key] = layout
+        return layout
 
 
 class Endpoint:
@@ -232,7 +310,7 @@ class Endpoint:
                 invalid.append(InvalidRecord(index, item, "record is not a JSON object"))
                 continue
             try:
-                valid.append(self.model.model_validate(item))
+                valid.append(self.model.from_wire(item))
             except ValidationError as exc:
                 invalid.append(InvalidRecord(index, item, _errors(exc)))
         return valid, invalid

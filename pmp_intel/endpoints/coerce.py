@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import IntEnum
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -32,6 +33,9 @@ from pmp_intel.store.models.codes import (
 
 #: Strings PMP uses for "no value".
 SENTINELS = frozenset({"", "--", "-", "na", "n/a", "null", "none", "nil"})
+#: The longest sentinel: a stripped string longer than this cannot be one (lower-casing
+#: never shortens a string), which spares most values the ``lower()`` and set look-up.
+_SENTINEL_MAX = max(len(s) for s in SENTINELS)
 #: Below this an epoch value is taken as seconds, not milliseconds (1973-03 in ms).
 SECONDS_THRESHOLD = 100_000_000_000
 
@@ -43,6 +47,8 @@ def is_sentinel(value: Any) -> bool:
 
 def to_int(value: Any) -> int | None:
     """An int from a number or numeric string; sentinels and -1 → None."""
+    if type(value) is int:  # the common case first (``type``: bool is handled below)
+        return None if value == -1 else value
     if is_sentinel(value):
         return None
     if isinstance(value, bool):
@@ -71,6 +77,8 @@ def to_int(value: Any) -> int | None:
 
 def to_float(value: Any) -> float | None:
     """A float from a number or numeric string; sentinels → None."""
+    if type(value) is float:
+        return value
     if is_sentinel(value):
         return None
     if isinstance(value, bool):
@@ -87,6 +95,11 @@ def to_float(value: Any) -> float | None:
 
 def to_str(value: Any) -> str | None:
     """A string; sentinels → None, numbers rendered without a trailing ``.0``."""
+    if type(value) is str:  # the common case first: one strip, rarely a lower()
+        text = value.strip()
+        if len(text) > _SENTINEL_MAX or text.lower() not in SENTINELS:
+            return text
+        return None
     if is_sentinel(value):
         return None
     if isinstance(value, bool):
@@ -104,6 +117,8 @@ _FALSE = frozenset({"false", "no", "n", "0", "disabled", "off"})
 
 def to_bool(value: Any) -> bool | None:
     """A bool from booleans, 0/1 and their strings; sentinels → None."""
+    if type(value) is bool:
+        return value
     if is_sentinel(value):
         return None
     if isinstance(value, bool):
@@ -122,13 +137,22 @@ def to_bool(value: Any) -> bool | None:
 def to_datetime(value: Any) -> datetime | None:
     """An aware UTC datetime from epoch milliseconds (or seconds, or ISO text);
     sentinels and values ≤ 0 → None."""
+    if type(value) is int or type(value) is float:  # the common cases first
+        return _from_epoch(float(value))
+    if type(value) is str:
+        try:
+            epoch = float(value.strip())  # no sentinel parses as a float
+        except ValueError:
+            pass
+        else:
+            return _from_epoch(epoch)
     if is_sentinel(value):
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, bool):
         raise ValueError("not a timestamp")
-    number: float | None = None
+    number: float
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
@@ -143,10 +167,20 @@ def to_datetime(value: Any) -> datetime | None:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     else:
         raise ValueError("not a timestamp")
-    if not math.isfinite(number) or number <= 0:
+    return _from_epoch(number)
+
+
+def _from_epoch(number: float) -> datetime | None:
+    """Epoch seconds or milliseconds (by :data:`SECONDS_THRESHOLD`); ≤ 0 → None."""
+    if not math.isfinite(number):
+        raise ValueError("timestamp out of range")
+    if number <= 0:
         return None
     seconds = number if number < SECONDS_THRESHOLD else number / 1000.0
-    return datetime.fromtimestamp(seconds, tz=UTC)
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):  # beyond year 9999: not a real timestamp
+        raise ValueError("timestamp out of range") from None
 
 
 def _label_key(text: str) -> str:
@@ -217,10 +251,18 @@ def _parse_code(marker: CodeOf, value: Any) -> IntEnum | None:
         raise ValueError(f"unknown {enum.__name__} code {number}") from None
 
 
-def _code_validator(marker: CodeOf) -> Callable[[Any], Any]:
-    def validate(value: Any) -> Any:
-        return parse_code(marker, value)
+#: Validator → the field annotation its result always satisfies, so that pydantic returns
+#: the result unchanged: the fast path (:mod:`pmp_intel.endpoints.fast`) calls these
+#: directly instead of going through pydantic. The code validators add themselves.
+FINAL_VALIDATORS: dict[Callable[[Any], Any], Any] = {
+    to_int: int | None, to_float: float | None, to_str: str | None, to_bool: bool | None,
+    to_datetime: datetime | None,
+}
 
+
+def _code_validator(marker: CodeOf) -> Callable[[Any], Any]:
+    validate = partial(parse_code, marker)
+    FINAL_VALIDATORS[validate] = marker.enum | None
     return validate
 
 
@@ -231,6 +273,12 @@ def code_validator(enum: type[IntEnum], labels: dict[str, int] | None = None) ->
     marker = CodeOf(enum, labels)
     return marker, BeforeValidator(_code_validator(marker))
 
+
+OptInt = Annotated[int | None, BeforeValidator(to_int)]
+OptFloat = Annotated[float | None, BeforeValidator(to_float)]
+OptStr = Annotated[str | None, BeforeValidator(to_str)]
+OptBool = Annotated[bool | None, BeforeValidator(to_bool)]
+EpochMs = Annotated[datetime | None, BeforeValidator(to_datetime)]
 
 _SEV = code_validator(Severity)
 _INSTALL = code_validator(
@@ -256,9 +304,3 @@ ScanStatusCode = Annotated[ScanStatus | None, _SCAN[0], _SCAN[1]]
 AgentStatusCode = Annotated[AgentInstallationStatus | None, _AGENT[0], _AGENT[1]]
 PlatformCode = Annotated[Platform | None, _PLATFORM[0], _PLATFORM[1]]
 
-
-OptInt = Annotated[int | None, BeforeValidator(to_int)]
-OptFloat = Annotated[float | None, BeforeValidator(to_float)]
-OptStr = Annotated[str | None, BeforeValidator(to_str)]
-OptBool = Annotated[bool | None, BeforeValidator(to_bool)]
-EpochMs = Annotated[datetime | None, BeforeValidator(to_datetime)]
