@@ -57,6 +57,9 @@ def register(subparsers: Any) -> None:
         choices=[f.value for f in LogFormat],
         help="json lines, text with a progress bar, or auto (default)",
     )
+    extract.add_argument("--no-analysis", action="store_true",
+                         help="merge the snapshot but skip metrics and compliance (run "
+                         "`pmp-intel metrics` / `compliance` later)")
     extract.add_argument("--json", action="store_true", help="with --status: print JSON")
     extract.set_defaults(handler=run_extract)
 
@@ -86,6 +89,7 @@ def run_extract(args: argparse.Namespace, ctx: CommandContext) -> int:
         max_minutes=args.max_minutes,
         reset=args.reset,
         console=stderr if show_bar else None,
+        analyses=[] if args.no_analysis else None,
     )
     result = extractor.run()
     if not (log_format is LogFormat.JSON or not sys.stdout.isatty()):
