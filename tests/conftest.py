@@ -30,7 +30,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if (name.startswith(("PMP_", "SLACK_")) or name == "POST_EXTRACTION_HOOK") and (
-            name != TEST_URL_ENV
+            name not in (TEST_URL_ENV, "PMP_INTEL_FUZZ_EXAMPLES")
         ):
             monkeypatch.delenv(name)
 
