@@ -106,7 +106,9 @@ def _post(
     session: requests.Session, url: str, timeouts: Timeouts, **kwargs: Any
 ) -> requests.Response:
     try:
-        return session.post(url, timeout=timeouts.as_tuple(), allow_redirects=False, **kwargs)
+        return session.post(
+            url, timeout=timeouts.as_tuple(), allow_redirects=False, verify=session.verify, **kwargs
+        )
     except requests.exceptions.SSLError:
         raise AuthenticationError(
             "TLS verification failed for the authentication server (check PMP_CA_BUNDLE)",
@@ -190,11 +192,10 @@ class ZohoOAuthProvider(AuthProvider):
                 error_type=ErrorType.AUTH_FAILED,
                 http_status=response.status_code,
             )
-        if not isinstance(document, Mapping) or not isinstance(
-            document.get("access_token"), str
-        ):
+        if not isinstance(document, Mapping) or not isinstance(document.get("access_token"), str):
             raise TransientAuthError(
-                ErrorType.UNEXPECTED_SHAPE, "token answer without access_token",
+                ErrorType.UNEXPECTED_SHAPE,
+                "token answer without access_token",
                 response.status_code,
             )
         access = SecretStr(document["access_token"])
@@ -323,7 +324,8 @@ class OnPremLoginProvider(AuthProvider):
                     http_status=response.status_code,
                 )
             raise TransientAuthError(
-                ErrorType.UNEXPECTED_SHAPE, "login answer without auth_token",
+                ErrorType.UNEXPECTED_SHAPE,
+                "login answer without auth_token",
                 response.status_code,
             )
         redact.register_secret(token)
@@ -350,8 +352,9 @@ class StaticTokenProvider(AuthProvider):
 
     def __init__(self, token: SecretStr, *, scheme: str | None = None) -> None:
         if not token.get_secret_value():
-            raise AuthenticationError("PMP_AUTH=token needs PMP_TOKEN",
-                                      error_type=ErrorType.AUTH_FAILED)
+            raise AuthenticationError(
+                "PMP_AUTH=token needs PMP_TOKEN", error_type=ErrorType.AUTH_FAILED
+            )
         self._token = token
         self.scheme = scheme
         redact.register_secret(token.get_secret_value())
@@ -534,8 +537,7 @@ class TokenManager:
         self.provider.adopt(stored)
         redact.register_secret(stored.access_token.get_secret_value())
         self._generation += 1
-        token = Token(stored.access_token, stored.obtained_at, stored.expires_in,
-                      self._generation)
+        token = Token(stored.access_token, stored.obtained_at, stored.expires_in, self._generation)
         if self._due(token):
             return None
         self._token = token
@@ -550,35 +552,53 @@ class TokenManager:
             except TransientAuthError as exc:
                 last = attempt == attempts
                 wait = 0.0 if last else self.backoff.backoff(attempt)
-                self._emit(TokenRefreshEvent(
-                    provider=self.provider.kind, reason=reason, attempt=attempt, ok=False,
-                    error_type=exc.error_type, http_status=exc.http_status,
-                    wait_seconds=wait, detail=str(exc),
-                ))
+                self._emit(
+                    TokenRefreshEvent(
+                        provider=self.provider.kind,
+                        reason=reason,
+                        attempt=attempt,
+                        ok=False,
+                        error_type=exc.error_type,
+                        http_status=exc.http_status,
+                        wait_seconds=wait,
+                        detail=str(exc),
+                    )
+                )
                 if last:
                     raise
                 self.clock.sleep(wait)
                 continue
             except AuthenticationError as exc:
-                self._emit(TokenRefreshEvent(
-                    provider=self.provider.kind, reason=reason, attempt=attempt, ok=False,
-                    error_type=exc.error_type, http_status=exc.http_status,
-                    detail=redact.redact(str(exc)),
-                ))
+                self._emit(
+                    TokenRefreshEvent(
+                        provider=self.provider.kind,
+                        reason=reason,
+                        attempt=attempt,
+                        ok=False,
+                        error_type=exc.error_type,
+                        http_status=exc.http_status,
+                        detail=redact.redact(str(exc)),
+                    )
+                )
                 raise
             self._generation += 1
-            token = Token(grant.access_token, self.clock.time(), grant.expires_in,
-                          self._generation)
+            token = Token(grant.access_token, self.clock.time(), grant.expires_in, self._generation)
             self._token = token
             self.store.save(
                 self.provider.store_key(),
-                StoredToken(grant.access_token, token.obtained_at, grant.expires_in,
-                            grant.refresh_token),
+                StoredToken(
+                    grant.access_token, token.obtained_at, grant.expires_in, grant.refresh_token
+                ),
             )
-            self._emit(TokenRefreshEvent(
-                provider=self.provider.kind, reason=reason, attempt=attempt, ok=True,
-                expires_in=grant.expires_in,
-            ))
+            self._emit(
+                TokenRefreshEvent(
+                    provider=self.provider.kind,
+                    reason=reason,
+                    attempt=attempt,
+                    ok=True,
+                    expires_in=grant.expires_in,
+                )
+            )
             return token
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -85,8 +85,10 @@ def provider_from_settings(settings: Settings) -> AuthProvider:
     if not settings.base_url:
         raise ConfigurationError("PMP_BASE_URL is not set")
     if settings.auth is AuthMode.OAUTH:
-        if not settings.client_id or settings.client_secret is None or (
-            settings.refresh_token is None
+        if (
+            not settings.client_id
+            or settings.client_secret is None
+            or (settings.refresh_token is None)
         ):
             raise ConfigurationError(
                 "PMP_AUTH=oauth needs PMP_CLIENT_ID, PMP_CLIENT_SECRET and PMP_REFRESH_TOKEN"
@@ -174,8 +176,13 @@ class PMPClient:
         timeouts = Timeouts(settings.connect_timeout, settings.read_timeout)
         policy = RetryPolicy(max_attempts=settings.max_attempts, clock=clock)
         tokens = TokenManager(
-            provider, session, store=token_store, clock=clock, timeouts=timeouts,
-            backoff=policy, on_event=on_event,
+            provider,
+            session,
+            store=token_store,
+            clock=clock,
+            timeouts=timeouts,
+            backoff=policy,
+            on_event=on_event,
         )
         return cls(
             settings.base_url,
@@ -211,13 +218,19 @@ class PMPClient:
 
         def done(error: ErrorType, **kwargs: Any) -> AttemptResult:
             return AttemptResult(
-                error, token_generation=generation,
-                elapsed_s=max(0.0, self.clock.monotonic() - started), **kwargs
+                error,
+                token_generation=generation,
+                elapsed_s=max(0.0, self.clock.monotonic() - started),
+                **kwargs,
             )
 
         try:
             response = self.session.get(
-                url, params=dict(params), headers=headers, timeout=self.timeouts.as_tuple()
+                url,
+                params=dict(params),
+                headers=headers,
+                timeout=self.timeouts.as_tuple(),
+                verify=self.session.verify,  # see session.py: REQUESTS_CA_BUNDLE would win
             )
         except requests.exceptions.SSLError:
             return done(ErrorType.TLS_ERROR, detail="TLS verification failed")
@@ -234,8 +247,13 @@ class PMPClient:
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.time())
 
         def failed(error: ErrorType, detail: str) -> AttemptResult:
-            return done(error, http_status=status, retry_after=retry_after,
-                        sample=redact.sample(body), detail=detail)
+            return done(
+                error,
+                http_status=status,
+                retry_after=retry_after,
+                sample=redact.sample(body),
+                detail=detail,
+            )
 
         if status == 401:
             return failed(ErrorType.UNAUTHORIZED, "HTTP 401")
@@ -275,13 +293,21 @@ class PMPClient:
         """
 
         def on_attempt(number: int, result: AttemptResult, decision: Decision) -> None:
-            self.emit(AttemptEvent(
-                endpoint=spec.name, page=page, parent=parent, attempt=number,
-                http_status=result.http_status, error_type=result.error_type,
-                action=decision.action, wait_seconds=decision.wait,
-                response_sample=result.sample, detail=result.detail,
-                elapsed_s=result.elapsed_s,
-            ))
+            self.emit(
+                AttemptEvent(
+                    endpoint=spec.name,
+                    page=page,
+                    parent=parent,
+                    attempt=number,
+                    http_status=result.http_status,
+                    error_type=result.error_type,
+                    action=decision.action,
+                    wait_seconds=decision.wait,
+                    response_sample=result.sample,
+                    detail=result.detail,
+                    elapsed_s=result.elapsed_s,
+                )
+            )
             if decision.action is Action.REFRESH_AND_RETRY:
                 self.tokens.refresh(RefreshReason.UNAUTHORIZED, result.token_generation)
 
@@ -300,25 +326,40 @@ class PMPClient:
                     f"refreshing the token ({spec.name}): the credentials are not accepted "
                     "or lack the scope (PatchManagerPlusCloud.PatchMgmt.READ, "
                     "PatchManagerPlusCloud.Common.READ)",
-                    error_type=ErrorType.UNAUTHORIZED, http_status=401, endpoint=spec.name,
-                    page=page, parent=parent, attempts=attempts, sample=result.sample,
+                    error_type=ErrorType.UNAUTHORIZED,
+                    http_status=401,
+                    endpoint=spec.name,
+                    page=page,
+                    parent=parent,
+                    attempts=attempts,
+                    sample=result.sample,
                 )
             raise PMPAPIError(
                 f"{spec.name}: {result.detail or result.error_type.value} "
                 "(check PMP_VERIFY_TLS / PMP_CA_BUNDLE)"
                 if result.error_type is ErrorType.TLS_ERROR
                 else f"{spec.name}: {result.detail or result.error_type.value}",
-                error_type=result.error_type, http_status=result.http_status,
-                endpoint=spec.name, page=page, parent=parent, attempts=attempts,
+                error_type=result.error_type,
+                http_status=result.http_status,
+                endpoint=spec.name,
+                page=page,
+                parent=parent,
+                attempts=attempts,
             )
         if decision.action is Action.NOT_SUPPORTED:
             self.emit(EndpointNotSupportedEvent(spec.name, result.http_status))
         return PageFailure(
-            endpoint=spec.name, number=page, parent=parent, error_type=result.error_type,
-            action=decision.action, http_status=result.http_status, attempts=attempts,
+            endpoint=spec.name,
+            number=page,
+            parent=parent,
+            error_type=result.error_type,
+            action=decision.action,
+            http_status=result.http_status,
+            attempts=attempts,
             sample=result.sample,
             detail="not supported by this server"
-            if decision.action is Action.NOT_SUPPORTED else result.detail,
+            if decision.action is Action.NOT_SUPPORTED
+            else result.detail,
         )
 
     # --- pages ---------------------------------------------------------------------------
@@ -326,20 +367,35 @@ class PMPClient:
         self, spec: EndpointSpec, parent: str | None
     ) -> Callable[[int, Envelope, int, int | None, int | None], Page]:
         def make(
-            number: int, envelope: Envelope, attempts: int, limit: int | None,
+            number: int,
+            envelope: Envelope,
+            attempts: int,
+            limit: int | None,
             last_page: int | None,
         ) -> Page:
             records, invalid = spec.parse_records(envelope.records)
             for bad in invalid:
-                self.emit(InvalidRecordEvent(
-                    endpoint=spec.name, parent=parent, page=number, index=bad.index,
-                    errors=redact.redact(bad.errors),
-                    record_sample=redact.sample(repr(bad.raw), 512),
-                ))
+                self.emit(
+                    InvalidRecordEvent(
+                        endpoint=spec.name,
+                        parent=parent,
+                        page=number,
+                        index=bad.index,
+                        errors=redact.redact(bad.errors),
+                        record_sample=redact.sample(repr(bad.raw), 512),
+                    )
+                )
             return Page(
-                endpoint=spec.name, number=number, parent=parent, records=records,
-                raw=envelope.records, invalid=invalid, total=envelope.total,
-                limit=limit, last_page=last_page, attempts=attempts,
+                endpoint=spec.name,
+                number=number,
+                parent=parent,
+                records=records,
+                raw=envelope.records,
+                invalid=invalid,
+                total=envelope.total,
+                limit=limit,
+                last_page=last_page,
+                attempts=attempts,
             )
 
         return make
@@ -373,8 +429,7 @@ class PMPClient:
             if isinstance(outcome, PageFailure):
                 yield outcome
                 return
-            yield self._make_page(spec, parent_key)(1, outcome.envelope, outcome.attempts,
-                                                    None, 1)
+            yield self._make_page(spec, parent_key)(1, outcome.envelope, outcome.attempts, None, 1)
             return
 
         def fetch(number: int, q: Mapping[str, Any], validate: Validator) -> Fetched | PageFailure:
@@ -420,9 +475,13 @@ class PMPClient:
                 + (f" (parent {parent_key})" if parent_key else "")
                 + f": {outcome.detail or outcome.error_type.value} after "
                 f"{outcome.attempts} attempt(s)",
-                error_type=outcome.error_type, http_status=outcome.http_status,
-                endpoint=spec.name, page=page, parent=parent_key,
-                attempts=outcome.attempts, sample=outcome.sample,
+                error_type=outcome.error_type,
+                http_status=outcome.http_status,
+                endpoint=spec.name,
+                page=page,
+                parent=parent_key,
+                attempts=outcome.attempts,
+                sample=outcome.sample,
             )
         envelope = outcome.envelope
         return self._make_page(spec, parent_key)(
@@ -447,8 +506,9 @@ class PMPClient:
             return list(self.iter_pages(spec, params, parent=parent))
 
         pending: deque[Future[list[PageOutcome]]] = deque()
-        with ThreadPoolExecutor(max_workers=self.concurrency,
-                                thread_name_prefix=f"pmp-{spec.name}") as pool:
+        with ThreadPoolExecutor(
+            max_workers=self.concurrency, thread_name_prefix=f"pmp-{spec.name}"
+        ) as pool:
             try:
                 for parent in parents:
                     pending.append(pool.submit(read, parent))
@@ -472,4 +532,3 @@ class PMPClient:
 
     def __repr__(self) -> str:
         return f"PMPClient(base_url={self.base_url!r}, auth={self.tokens.provider.kind!r})"
-

@@ -148,9 +148,7 @@ def _records(value: Any, where: str) -> list[Any]:
     raise EnvelopeError(ErrorType.UNEXPECTED_SHAPE, f"{where} is not a list")
 
 
-def parse(
-    document: Any, kind: EnvelopeKind, record_keys: Sequence[str]
-) -> Envelope:
+def parse(document: Any, kind: EnvelopeKind, record_keys: Sequence[str]) -> Envelope:
     """Extract records and paging figures from a decoded body."""
     check_error(document)
     if not isinstance(document, Mapping):
@@ -169,8 +167,13 @@ def parse(
     found = lookup(response, *keys)
     if found is None:
         if total == 0:
-            return Envelope([], total=0, limit=to_int(response.get("limit")),
-                            page=to_int(response.get("page")), message_type=message_type)
+            return Envelope(
+                [],
+                total=0,
+                limit=to_int(response.get("limit")),
+                page=to_int(response.get("page")),
+                message_type=message_type,
+            )
         raise EnvelopeError(ErrorType.UNEXPECTED_SHAPE, f"list key {keys[0]!r} not found")
     key, value = found
     return Envelope(

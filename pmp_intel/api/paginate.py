@@ -238,8 +238,9 @@ def iter_page_numbers(
     any_failure = False
     number = start_page
 
-    def anomaly(kind: PagingAnomaly, expected: int | None, observed: int | None,
-                detail: str = "") -> None:
+    def anomaly(
+        kind: PagingAnomaly, expected: int | None, observed: int | None, detail: str = ""
+    ) -> None:
         report(PagingEvent(endpoint, parent, number, kind, expected, observed, detail))
 
     def validate(envelope: Envelope) -> ErrorType | None:
@@ -274,10 +275,16 @@ def iter_page_numbers(
                 or failures_in_row >= max_consecutive_failures
             )
             yield PageFailure(
-                endpoint=outcome.endpoint, number=number, parent=parent,
-                error_type=outcome.error_type, action=outcome.action,
-                http_status=outcome.http_status, attempts=outcome.attempts,
-                sample=outcome.sample, detail=outcome.detail, last_page=last,
+                endpoint=outcome.endpoint,
+                number=number,
+                parent=parent,
+                error_type=outcome.error_type,
+                action=outcome.action,
+                http_status=outcome.http_status,
+                attempts=outcome.attempts,
+                sample=outcome.sample,
+                detail=outcome.detail,
+                last_page=last,
                 stopped=stop and (last is None or number < last),
             )
             if stop:
@@ -289,14 +296,22 @@ def iter_page_numbers(
         count = len(envelope.records)
         digest = records_digest(envelope.records) if count else None
         if digest is not None and digest == previous_digest:
-            anomaly(PagingAnomaly.REPEATED_PAGE, None, count,
-                    "the server sent the previous page again; stopping")
+            anomaly(
+                PagingAnomaly.REPEATED_PAGE,
+                None,
+                count,
+                "the server sent the previous page again; stopping",
+            )
             return
         previous_digest = digest
         if envelope.limit is not None and envelope.limit > 0:
             if plan.limit is None and envelope.limit < page_size and size_param:
-                anomaly(PagingAnomaly.LIMIT_IGNORED, page_size, envelope.limit,
-                        "the server capped or ignored the requested page size")
+                anomaly(
+                    PagingAnomaly.LIMIT_IGNORED,
+                    page_size,
+                    envelope.limit,
+                    "the server capped or ignored the requested page size",
+                )
             plan.limit = envelope.limit
         elif plan.limit is None:
             plan.limit = infer_limit(None, count, page_size)
@@ -306,8 +321,12 @@ def iter_page_numbers(
             if plan.first_total is None:
                 plan.first_total = envelope.total
             elif envelope.total != plan.total:
-                anomaly(PagingAnomaly.TOTAL_CHANGED, plan.total, envelope.total,
-                        "total moved between pages; re-planned")
+                anomaly(
+                    PagingAnomaly.TOTAL_CHANGED,
+                    plan.total,
+                    envelope.total,
+                    "total moved between pages; re-planned",
+                )
             plan.total = envelope.total
         if envelope.total_pages is not None:
             plan.total_pages = envelope.total_pages

@@ -142,7 +142,8 @@ class RetryPolicy:
         if attempts >= budget:
             return Decision(Action.GAP)
         if result.retry_after is not None and rule.action in {
-            Action.WAIT_AND_RETRY, Action.BACKOFF_AND_RETRY
+            Action.WAIT_AND_RETRY,
+            Action.BACKOFF_AND_RETRY,
         }:
             return Decision(rule.action, min(result.retry_after, self.retry_after_cap))
         return Decision(rule.action, self.backoff(attempts))

@@ -46,7 +46,13 @@ class Timeouts:
 
 
 def tls_verify(verify_tls: bool = True, ca_bundle: Path | str | None = None) -> bool | str:
-    """The ``verify`` value for requests: a CA bundle path, True, or False."""
+    """The ``verify`` value for requests: a CA bundle path, True, or False.
+
+    Every request passes it explicitly (``verify=session.verify``): requests lets the
+    ``REQUESTS_CA_BUNDLE`` / ``CURL_CA_BUNDLE`` environment override a session-level value,
+    which would silently ignore ``PMP_CA_BUNDLE`` and ``PMP_VERIFY_TLS=false`` on machines
+    (Debian, many containers) that set those variables.
+    """
     if ca_bundle:
         return str(ca_bundle)
     return verify_tls
