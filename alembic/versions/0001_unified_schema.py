@@ -5,7 +5,7 @@ checkpoints, gaps, endpoint runs and locks.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:13:13.748259
+Create Date: 2026-11-22 12:29:50.774771
 """
 
 from __future__ import annotations
@@ -914,6 +914,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('source_id', 'resource_id', 'patch_id', 'valid_from_snapshot_id', name='uq_system_patch_states_version')
     )
     with op.batch_alter_table('system_patch_states', schema=None) as batch_op:
+        batch_op.create_index('ix_system_patch_states_current_open', ['source_id', 'install_status', 'resource_id', 'patch_id'], unique=False, sqlite_where=sa.text('valid_to_snapshot_id IS NULL AND install_status IN (202, 206)'), postgresql_where=sa.text('valid_to_snapshot_id IS NULL AND install_status IN (202, 206)'))
         batch_op.create_index('ix_system_patch_states_source_id_install_status', ['source_id', 'install_status'], unique=False)
         batch_op.create_index('ix_system_patch_states_source_id_patch_id', ['source_id', 'patch_id'], unique=False)
         batch_op.create_index('ix_system_patch_states_valid_from', ['valid_from_snapshot_id'], unique=False)
@@ -1108,6 +1109,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_system_patch_states_valid_from')
         batch_op.drop_index('ix_system_patch_states_source_id_patch_id')
         batch_op.drop_index('ix_system_patch_states_source_id_install_status')
+        batch_op.drop_index('ix_system_patch_states_current_open', sqlite_where=sa.text('valid_to_snapshot_id IS NULL AND install_status IN (202, 206)'), postgresql_where=sa.text('valid_to_snapshot_id IS NULL AND install_status IN (202, 206)'))
 
     op.drop_table('system_patch_states')
     with op.batch_alter_table('system_health_metrics', schema=None) as batch_op:

@@ -74,6 +74,10 @@ class EntityFields:
     __natural_key__: ClassVar[tuple[str, ...]] = ()
     __domains__: ClassVar[Domains] = {}
     __lookup_indexes__: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    #: Partial indexes over the *current* rows only (``valid_to_snapshot_id IS NULL``, plus
+    #: an optional further condition in SQL, "" for none), history table only:
+    #: name suffix → (columns, condition), named ``ix_<table>_current_<suffix>``.
+    __current_indexes__: ClassVar[dict[str, tuple[tuple[str, ...], str]]] = {}
     __volatile__: ClassVar[tuple[str, ...]] = ()
 
     #: Fields the server sent that this model has no column for; kept, never dropped.
@@ -119,8 +123,22 @@ class HistoryMixin(EntityFields):
             Index(f"ix_{name}_valid_from", "valid_from_snapshot_id"),
             Index(f"ix_{name}_valid_to", "valid_to_snapshot_id"),
             *(Index(f"ix_{name}_{'_'.join(cols)}", *cols) for cols in cls.__lookup_indexes__),
+            *(
+                Index(
+                    f"ix_{name}_current_{suffix}",
+                    *cols,
+                    sqlite_where=_current_and(condition),
+                    postgresql_where=_current_and(condition),
+                )
+                for suffix, (cols, condition) in cls.__current_indexes__.items()
+            ),
             *(domain_check(col, values) for col, values in cls.__domains__.items()),
         )
+
+
+def _current_and(condition: str) -> Any:
+    """The current-row predicate, and ``condition`` if any (partial index WHERE)."""
+    return text(f"valid_to_snapshot_id IS NULL AND {condition}") if condition else CURRENT_ROW
 
 
 class StagingMixin(EntityFields):

@@ -169,6 +169,15 @@ class SystemPatchStateFields(EntityFields):
         ("source_id", "patch_id"),
         ("source_id", "install_status"),
     )
+    #: The current missing / failed pairs alone (a few % of the current pairs): dashboards
+    #: read them without touching the installed majority or the history. Queries must spell
+    #: the condition literally (``install_status IN (202, 206)``) for SQLite to use it.
+    __current_indexes__: ClassVar[dict[str, tuple[tuple[str, ...], str]]] = {
+        "open": (
+            ("source_id", "install_status", "resource_id", "patch_id"),
+            "install_status IN (202, 206)",
+        ),
+    }
 
     resource_id: Mapped[int] = mapped_column(BigInteger)
     patch_id: Mapped[int] = mapped_column(BigInteger)
