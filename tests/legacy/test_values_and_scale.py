@@ -45,13 +45,10 @@ def test_compliance_checker_gives_a_believable_result_on_imported_data(
 ) -> None:
     """The old migrator left severities NULL, so its checker always said maturity 3. With
     real severities and install states, the result must not be an automatic pass."""
-    analyse = pytest.importorskip("pmp_intel.analyse")
-    checker_class = getattr(analyse, "ComplianceChecker", None)
-    if checker_class is None:
-        pytest.skip("pmp_intel.analyse.ComplianceChecker is not there yet")
+    from pmp_intel.analyse import ComplianceChecker
     engine, report = imported
     newest = max(report.snapshot_ids)
-    result = checker_class(engine).evaluate(newest)
+    result = ComplianceChecker(engine).evaluate(newest)
     q = scalar(engine)
     outcomes = q(
         "SELECT count(*) FROM compliance_checks WHERE snapshot_id = "
