@@ -104,6 +104,27 @@ def not_installed(column: Any) -> ColumnElement[bool]:
     return condition
 
 
+#: The smallest BIGINT: ``resource_id >= INT64_MIN`` holds for every row.
+INT64_MIN = -(2**63)
+
+
+def open_pairs(st: Any, at: At) -> ColumnElement[bool]:
+    """Pairs missing or failed at ``at``.
+
+    For the newest snapshot this reads ``ix_system_patch_states_current_open`` (the current
+    missing / failed pairs alone). The always-true ``resource_id >= INT64_MIN`` constrains
+    that index's third column, so that SQLite, which has no statistics unless someone runs
+    ANALYZE, prefers it to ``ix_system_patch_states_source_id_install_status`` (which would
+    walk every historic missing version): measured 5 ms instead of 390 ms on a year of
+    history.
+    """
+    return and_(
+        at.where(st),
+        not_installed(st.install_status),
+        st.resource_id >= literal_column(str(INT64_MIN)),
+    )
+
+
 def _rows(conn: Connection, query: Select[Any] | Any) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in conn.execute(query)]
 
@@ -259,7 +280,7 @@ def failed_patches(
         )
         .select_from(st)
         .join(p, and_(p.patch_id == st.patch_id, at.where(p)))
-        .where(at.where(st), not_installed(st.install_status))
+        .where(open_pairs(st, at))
         .group_by(p.patch_id, p.patch_name, p.bulletin_id, p.severity)
         .having(failed > 0)
         .order_by(failed.desc(), missing.desc(), p.patch_name, p.patch_id)
@@ -331,7 +352,7 @@ def vulnerability_exposure(conn: Connection, at: At) -> list[dict[str, Any]]:
     v, pv, st = Vulnerability, PatchVulnerability, SystemPatchState
     missing = (
         select((st.patch_id + 0).label("patch_id"))  # + 0: SQLite reads the open-pairs index
-        .where(at.where(st), not_installed(st.install_status))
+        .where(open_pairs(st, at))
         .distinct()
         .subquery("missing")
     )
@@ -607,7 +628,7 @@ def organisation_summary(conn: Connection, at: At) -> list[dict[str, Any]]:
         )
         .select_from(st)
         .outerjoin(p, and_(p.patch_id == st.patch_id, at.where(p)))
-        .where(at.where(st), not_installed(st.install_status))
+        .where(open_pairs(st, at))
         .group_by(owner)
         .subquery("per_system")
     )
@@ -705,33 +726,19 @@ def snapshot_changes(
     )
     now, was = aliased(SystemPatchState), aliased(SystemPatchState)
     changed_now = and_(_candidate_at(now, source_id, new), _opened_between(now, old, new, lo, hi))
-    # one pass over the pairs that changed, each with its version at ``old`` (if any): that
-    # version, when there is one, ended between the two snapshots (so it comes from the same
-    # small range of the valid_from / valid_to indexes)
-    was_changed = (
-        select(was.resource_id, was.patch_id, was.install_status)
-        .where(_candidate_at(was, source_id, old), _closed_between(was, old, new, lo, hi))
-        .cte("was_changed")
-        # computed once from its index range: inlined, SQLite would scan the whole table
-        .prefix_with("MATERIALIZED")
-    )
+    # The pairs that changed, and the versions they replaced: a version valid at ``old`` of
+    # a pair with a new version valid at ``new`` ended between the two snapshots, so both
+    # sets are small ranges of the valid_from / valid_to indexes. They are matched here
+    # rather than in SQL, whose planners misjudge the join of two fresh index ranges.
     pairs = (
-        select(
-            now.resource_id,
-            now.patch_id,
-            now.install_status,
-            was_changed.c.install_status.label("was_status"),
-        )
-        .select_from(now)
-        .outerjoin(
-            was_changed,
-            and_(
-                was_changed.c.resource_id == now.resource_id, was_changed.c.patch_id == now.patch_id
-            ),
-        )
+        select(now.resource_id, now.patch_id, now.install_status)
         .where(changed_now)
         .order_by(now.resource_id, now.patch_id)
     )
+    replaced = select(was.resource_id, was.patch_id, was.install_status).where(
+        _candidate_at(was, source_id, old), _closed_between(was, old, new, lo, hi)
+    )
+    before = {(int(r), int(p)): int(s) for r, p, s in conn.execute(replaced)}
     out: dict[str, tuple[int, list[dict[str, Any]]]] = {}
     for kind, query in (("systems_added", added), ("systems_retired", retired)):
         rows = _rows(conn, query.order_by(query.selected_columns.resource_id))
@@ -739,8 +746,7 @@ def snapshot_changes(
     missing: list[dict[str, Any]] = []
     installed: list[dict[str, Any]] = []
     for row in _rows(conn, pairs):
-        before = row.pop("was_status")
-        was_missing = before is not None and before in NOT_INSTALLED
+        was_missing = before.get((row["resource_id"], row["patch_id"])) in NOT_INSTALLED
         if row["install_status"] in NOT_INSTALLED and not was_missing:
             missing.append(row)
         elif row["install_status"] == INSTALLED and was_missing:
@@ -860,6 +866,6 @@ def systems_missing_patch(conn: Connection, at: At, patch_id: int) -> list[dict[
         )
         .select_from(st)
         .outerjoin(s, and_(s.resource_id == st.resource_id, at.where(s)))
-        .where(at.where(st), st.patch_id == patch_id, not_installed(st.install_status))
+        .where(open_pairs(st, at), st.patch_id == patch_id)
         .order_by(s.resource_name, st.resource_id),
     )
