@@ -2,7 +2,7 @@
 
 The public face (stable, documented in docs/)::
 
-    from pmp_intel import Extractor, MetricsCalculator, ComplianceChecker
+    from pmp_intel import Extractor, MetricsCalculator, ComplianceChecker, PMPIntelligenceService
 
     result = Extractor(Settings()).run()                 # one snapshot of the PMP server
     metrics = MetricsCalculator(engine).get(result.snapshot_id)
@@ -24,12 +24,16 @@ if TYPE_CHECKING:
     from pmp_intel.analyse import ComplianceChecker, MetricsCalculator
     from pmp_intel.extract.extractor import Extractor
     from pmp_intel.extract.result import ExtractionResult
+    from pmp_intel.service import PMPIntelligenceService, PMPQueryResult, QueryResult
 
 _LAZY = {
     "Extractor": "pmp_intel.extract.extractor",
     "ExtractionResult": "pmp_intel.extract.result",
     "MetricsCalculator": "pmp_intel.analyse",
     "ComplianceChecker": "pmp_intel.analyse",
+    "PMPIntelligenceService": "pmp_intel.service",
+    "PMPQueryResult": "pmp_intel.service",
+    "QueryResult": "pmp_intel.service",
 }
 
 __all__ = [
@@ -37,6 +41,9 @@ __all__ = [
     "ExtractionResult",
     "Extractor",
     "MetricsCalculator",
+    "PMPIntelligenceService",
+    "PMPQueryResult",
+    "QueryResult",
     "Settings",
     "__version__",
 ]
