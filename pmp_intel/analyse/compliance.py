@@ -129,6 +129,18 @@ class ControlResult:
     threshold_pass: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, control: Control, **fields: Any) -> ControlResult:
+        """A result for ``control`` (a profile control), with its identity filled in."""
+        return cls(
+            control_id=control.control_id,
+            title=control.title,
+            strategy=control.strategy.value,
+            levels=control.levels,
+            kind=control.kind.value,
+            **fields,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class StrategyResult:
@@ -706,12 +718,8 @@ class ComplianceChecker:
                 : self.config.worst_items
             ]
         )
-        return ControlResult(
-            control_id=control.control_id,
-            title=control.title,
-            strategy=control.strategy.value,
-            levels=control.levels,
-            kind=control.kind.value,
+        return ControlResult.of(
+            control,
             outcome=outcome,
             reason=reason,
             systems_in_scope=tally.systems,
@@ -808,12 +816,8 @@ class ComplianceChecker:
         else:
             outcome, reason = EFFECTIVE, f"every system scanned within {hours:g} hours"
         pct = None if members == 0 else round(100.0 * (members - violations) / members, 4)
-        return ControlResult(
-            control_id=control.control_id,
-            title=control.title,
-            strategy=control.strategy.value,
-            levels=control.levels,
-            kind=control.kind.value,
+        return ControlResult.of(
+            control,
             outcome=outcome,
             reason=reason,
             systems_in_scope=members,
@@ -867,12 +871,8 @@ class ComplianceChecker:
             outcome = EFFECTIVE
             reason = f"an inventory at least every {cadence.days} days over the last "
             reason += f"{self.config.discovery_lookback_days:g} days"
-        return ControlResult(
-            control_id=control.control_id,
-            title=control.title,
-            strategy=control.strategy.value,
-            levels=control.levels,
-            kind=control.kind.value,
+        return ControlResult.of(
+            control,
             outcome=outcome,
             reason=reason,
             systems_in_scope=classes.get("total", 0),
@@ -923,12 +923,8 @@ class ComplianceChecker:
                     + ("" if status_ok else f" (status {row[1]})")
                     + (", automatic updates disabled" if row[2] else "")
                 )
-        return ControlResult(
-            control_id=control.control_id,
-            title=control.title,
-            strategy=control.strategy.value,
-            levels=control.levels,
-            kind=control.kind.value,
+        return ControlResult.of(
+            control,
             outcome=outcome,
             reason=reason,
             systems_in_scope=classes.get("total", 0),
@@ -945,12 +941,8 @@ class ComplianceChecker:
         else:
             outcome = NOT_ASSESSED
             reason = "PMP holds no lifecycle/support data: needs evidence from elsewhere"
-        return ControlResult(
-            control_id=control.control_id,
-            title=control.title,
-            strategy=control.strategy.value,
-            levels=control.levels,
-            kind=control.kind.value,
+        return ControlResult.of(
+            control,
             outcome=outcome,
             reason=reason,
             threshold_pass=self._threshold(outcome, None),
