@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pmp_intel.api.client import PMPClient
 from pmp_intel.api.errors import AuthenticationError, PMPAPIError, RequestFailedError
 from pmp_intel.api.events import EventCallback
-from pmp_intel.api.paginate import Page, PageFailure, PagingStyle
+from pmp_intel.api.paginate import DEFAULT_PAGE_SIZE, Page, PageFailure, PagingStyle
 from pmp_intel.endpoints import registry
 from pmp_intel.endpoints.base import Endpoint
 from pmp_intel.errors import ConfigurationError
@@ -80,6 +80,9 @@ GAP_MAX_RUNS = 3
 #: Entity whose distinct natural keys measure coverage, and the endpoint reporting its total.
 COVERAGE_ENDPOINT = "allsystems"
 MILESTONES = (25, 50, 75)
+#: Records a checkpoint may hold relative to the server's total before it is called corrupt:
+#: page drift (rows shifting while paging) legitimately delivers some records twice.
+DRIFT_ALLOWANCE = 1.5
 
 ClientFactory = Callable[[Settings, EventCallback], PMPClient]
 #: Run after a snapshot is merged: ``analysis(sessions, snapshot_id)``.
@@ -158,9 +161,7 @@ class Extractor:
         self.max_minutes = max_minutes
         self.reset = reset
         self.client_factory = client_factory or self._default_client
-        self.analyses = (
-            list(analyses) if analyses is not None else default_analyses(self.settings)
-        )
+        self.analyses = list(analyses) if analyses is not None else default_analyses(self.settings)
         webhook = self.settings.slack_webhook_url
         self.notifier = notifier or SlackNotifier(
             webhook.get_secret_value() if webhook is not None else None, clock=monotonic
@@ -617,10 +618,15 @@ class Extractor:
             pages = max(1, -(-cp.total_reported // cp.page_limit))
             if cp.last_page > pages + 1:
                 problem = f"page {cp.last_page} beyond the {pages} pages of total"
-        if cp.total_reported is not None and cp.records_extracted > cp.total_reported * 1.5 + 25:
+        allowed = (
+            None
+            if cp.total_reported is None
+            else cp.total_reported * DRIFT_ALLOWANCE + DEFAULT_PAGE_SIZE
+        )
+        if allowed is not None and cp.records_extracted > allowed:
             problem = (
-                f"{cp.records_extracted} records for a total of {cp.total_reported} "
-                "(coverage over 100 %)"
+                f"{cp.records_extracted} records for a total of {cp.total_reported}, "
+                "more than page drift can explain"
             )
         if problem is None:
             return cp
@@ -803,11 +809,10 @@ class Extractor:
         state: _EndpointState | None,
     ) -> None:
         rows = [row for record in page.records for row in endpoint.rows(record, parent=page.parent)]
-        summary: dict[str, Any] = {}
-        for record in page.records:
-            summary.update(_merge_raw(summary, endpoint.summary_columns(record)))
-        if summary:
-            self._upsert_summary(writer.session, writer.snapshot_id, summary)
+        for record in page.records:  # single-object endpoints: one record per page
+            summary = endpoint.summary_columns(record)
+            if summary:  # _upsert_summary merges the partial ``raw`` objects
+                self._upsert_summary(writer.session, writer.snapshot_id, summary)
         written_before = writer.pages_committed
         writer.write_page(
             PageWrite(
@@ -962,8 +967,6 @@ class Extractor:
                 select(ServerSummary.total_systems).where(ServerSummary.snapshot_id == snapshot_id)
             )
             reported = summary if summary is not None else snapshot.systems_reported
-        if reported is not None:
-            extracted = min(extracted, max(reported, extracted))
         return Coverage(extracted, reported)
 
     def _merge_plans(
@@ -1240,13 +1243,6 @@ class Extractor:
                 database_url=redacted_url(sessions.kw["bind"].url),
             )
         return result
-
-
-def _merge_raw(current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(new)
-    if "raw" in new and "raw" in current:
-        merged["raw"] = {**(current["raw"] or {}), **(new["raw"] or {})}
-    return merged
 
 
 def _round(value: float | None) -> float | None:
