@@ -77,6 +77,7 @@ def run_migrate_legacy(args: argparse.Namespace, ctx: CommandContext) -> int:
     else:
         if report.outcome != "already-imported":
             wide = Console(file=ctx.out.file, width=max(ctx.out.width, 180), highlight=False)
+            wide.print(report.files_table())
             wide.print(report.rich_table())
         ctx.out.print(_summary_line(report, redacted_url(engine.url)), markup=False)
     if report.outcome == "imported" and not args.dry_run and not args.no_archive:

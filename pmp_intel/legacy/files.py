@@ -87,7 +87,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _describe(exc: sqlite3.Error) -> str:
+def describe_error(exc: sqlite3.Error) -> str:
+    """A SQLite error as a short reason (locked, corrupt…)."""
     text = str(exc).strip() or type(exc).__name__
     if "locked" in text or "busy" in text:
         return f"locked by another process ({text})"
@@ -106,7 +107,7 @@ def open_readonly(path: Path, timeout: float = LOCK_TIMEOUT_S) -> sqlite3.Connec
         )
         connection.execute("PRAGMA query_only = ON")
     except sqlite3.Error as exc:
-        raise LegacyFileError(f"{path}: cannot open read-only: {_describe(exc)}") from None
+        raise LegacyFileError(f"{path}: cannot open read-only: {describe_error(exc)}") from None
     return connection
 
 
@@ -152,7 +153,7 @@ def inspect_file(path: Path, timeout: float = LOCK_TIMEOUT_S) -> LegacyFile:
             legacy.tables[name] = LegacyTable(path.name, name, columns, int(rows), shape)
     except sqlite3.Error as exc:
         where = "" if current == "sqlite_master" else f" table {current}:"
-        raise LegacyFileError(f"{path}:{where} {_describe(exc)}") from None
+        raise LegacyFileError(f"{path}:{where} {describe_error(exc)}") from None
     finally:
         connection.close()
     if not legacy.empty and not legacy.recognised():

@@ -2,8 +2,9 @@
 
 The import runs on one SQLAlchemy ``Connection`` inside the caller's transaction (Alembic's,
 for revision 0002, or the CLI's own), so a failure anywhere leaves the target untouched.
-It reads every legacy table once or twice in chunks through read-only ``sqlite3``
-connections, never ``ATTACH``, so the target may be SQLite or PostgreSQL.
+The legacy files are attached read-only to a scratch SQLite database
+(:mod:`pmp_intel.legacy.workspace`), where the bulk of the work is set-based SQL; the
+target may be SQLite or PostgreSQL.
 
 What becomes of what (docs/legacy-migration.md has the full table):
 
@@ -12,26 +13,26 @@ What becomes of what (docs/legacy-migration.md has the full table):
   with trigger ``legacy-import`` at its original time, in one legacy source;
 * the server's figures of each run (``patch_summary``, the snapshot family's metric tables,
   ``som_summary``) become that snapshot's ``server_summaries`` row; the old compliance rules,
-  checkpoints and gaps are attached to their snapshot too;
-* the detail state (systems, patches, per-system patch states, policies, settings, SoM
-  computers, CVE links) is merged across all files — newest observation wins, per field for
-  entities, per row for patch states — and becomes the current state as of the newest
-  imported snapshot. Into a source without history (the normal case) it is bulk-inserted
-  straight into the history tables, which is what
-  :func:`pmp_intel.store.merge.merge_snapshot` would do there; otherwise it is staged and
-  merged.
+  checkpoints and gaps are attached to their snapshot too (small tables: read in Python);
+* the detail state is merged across all files and becomes the current state as of the
+  newest imported snapshot, written straight into the history tables of the legacy source
+  (which has no other history: the import refuses a source with snapshots):
+
+  - systems and patches (:mod:`~pmp_intel.legacy.observations`): mapped in SQL, newest
+    observation wins per field;
+  - per-system patch states (:mod:`~pmp_intel.legacy.states`): the newest observation of
+    each (system, patch) wins whole;
+  - policies, settings, SoM computers, CVE links (small): merged in Python, the same way.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import sqlite3
 import time
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable, Collection, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
@@ -39,13 +40,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, func, insert, select, update
-from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, SmallInteger, String
 
 from pmp_intel.__about__ import __version__
 from pmp_intel.legacy import mapping as mp
+from pmp_intel.legacy import sql_values as sv
 from pmp_intel.legacy import values as v
-from pmp_intel.legacy.errors import LegacyConflictError, LegacyFileError, LegacyImportError
+from pmp_intel.legacy.bulk_tables import PATCH_READINGS, SYSTEM_READINGS
+from pmp_intel.legacy.errors import LegacyConflictError, LegacyImportError
 from pmp_intel.legacy.files import (
     LOCK_TIMEOUT_S,
     Discovery,
@@ -53,21 +55,28 @@ from pmp_intel.legacy.files import (
     LegacyTable,
     discover,
     expected_empty,
-    open_readonly,
-    quote,
 )
 from pmp_intel.legacy.merger import OLDEST, FieldMerger
+from pmp_intel.legacy.observations import Observations, Source
+from pmp_intel.legacy.pipeline import BulkPipeline, BulkTable
 from pmp_intel.legacy.report import ImportReport, TableAccount
+from pmp_intel.legacy.states import STATE_SHAPES
+from pmp_intel.legacy.transfer import Transfer
+from pmp_intel.legacy.workspace import Workspace
 from pmp_intel.store.bulk import bulk_insert
-from pmp_intel.store.merge import EntityMerge, merge_snapshot
 from pmp_intel.store.models import (
     ENTITIES,
     ComplianceCheck,
     ExtractionCheckpoint,
     ExtractionGap,
+    Patch,
     ServerSummary,
     Snapshot,
-    Source,
+    System,
+    SystemPatchState,
+)
+from pmp_intel.store.models import (
+    Source as SourceRow,
 )
 
 #: Default name of the source the legacy estate is imported into.
@@ -76,29 +85,12 @@ DEFAULT_SOURCE = "legacy"
 LEGACY_PROFILE = "legacy-maia"
 #: ``Source.edition`` of a source created by the import.
 LEGACY_EDITION = "legacy"
-#: Endpoint name on staged rows and on carried-over checkpoints / gaps.
-STAGING_ENDPOINT = "legacy"
+#: Endpoint name on carried-over checkpoints / gaps.
 RESILIENT_ENDPOINT = "scandetails"
 DCAPI_ENDPOINT = "dcapi_systemreport"
 
 CHUNK = 5000
 CVE = re.compile(r"CVE-\d{4}-\d{4,}", re.IGNORECASE)
-
-#: Merge order: parents before children.
-MERGE_ORDER = (
-    "system",
-    "patch",
-    "system_patch_state",
-    "branch_office",
-    "som_computer",
-    "vulnerability",
-    "patch_vulnerability",
-    "deployment_policy",
-    "deployment_task",
-    "view_configuration",
-    "health_policy",
-    "approval_setting",
-)
 
 RUN_STATUS = {
     "completed": "complete",
@@ -178,60 +170,24 @@ def _stamp(moment: datetime | None) -> float:
 
 
 class _Reader:
-    """Chunked reads of one legacy file through a read-only connection."""
+    """Reads of the small legacy tables (in Python) through the scratch database."""
 
-    def __init__(self, legacy: LegacyFile, timeout: float) -> None:
+    def __init__(self, ws: Workspace, legacy: LegacyFile) -> None:
+        self.ws = ws
         self.legacy = legacy
-        self.connection = open_readonly(legacy.path, timeout)
 
-    def close(self) -> None:
-        self.connection.close()
-
-    def rows(
-        self,
-        table: LegacyTable,
-        columns: Sequence[str],
-        extra_sql: str = "",
-        rowids: Collection[int] | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    def rows(self, table: LegacyTable, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Rows of ``table`` as dicts of the ``columns`` it has (others read as None),
-        in rowid order, plus ``_rowid``; only the ``rowids`` given, if any."""
+        in rowid order, plus ``_rowid``."""
         present = [c for c in columns if c in table.columns]
-        select_list = ", ".join(["rowid", *(quote(c) for c in present)])
-        parameters: tuple[str, ...] = ()
-        if rowids is not None:
-            # the connection is read-only (no temp table): the ids travel as one JSON array
-            extra_sql = f"WHERE rowid IN (SELECT value FROM json_each(?)) {extra_sql}"
-            parameters = (json.dumps(sorted(rowids)),)
-        sql = f"SELECT {select_list} FROM {quote(table.name)} {extra_sql} ORDER BY rowid"
+        select_list = ", ".join(["rowid", *(sv.identifier(c) for c in present)])
         names = ["_rowid", *present]
-        try:
-            cursor = self.connection.execute(sql, parameters)
-            while True:
-                batch = cursor.fetchmany(CHUNK)
-                if not batch:
-                    break
-                for row in batch:
-                    yield dict(zip(names, row, strict=True))
-        except sqlite3.Error as exc:
-            raise LegacyFileError(
-                f"{self.legacy.path}: table {table.name}: cannot read ({exc})"
-            ) from None
-
-    def tuples(self, table: LegacyTable, sql_columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-        """Raw tuples of SQL expressions over ``table`` in rowid order."""
-        sql = f"SELECT {', '.join(sql_columns)} FROM {quote(table.name)} ORDER BY rowid"
-        try:
-            cursor = self.connection.execute(sql)
-            while True:
-                batch = cursor.fetchmany(CHUNK)
-                if not batch:
-                    break
-                yield from batch
-        except sqlite3.Error as exc:
-            raise LegacyFileError(
-                f"{self.legacy.path}: table {table.name}: cannot read ({exc})"
-            ) from None
+        for row in self.ws.rows(
+            f"SELECT {select_list} FROM {self.ws.table(self.legacy, table.name)} ORDER BY rowid",
+            legacy=self.legacy,
+            table=table.name,
+        ):
+            yield dict(zip(names, row, strict=True))
 
 
 def _limits(table: Table) -> dict[str, tuple[str, int]]:
@@ -271,9 +227,6 @@ class LegacyImporter:
         self.checks: list[tuple[tuple[str, str, int | str], dict[str, Any]]] = []
         self.checkpoints: list[tuple[tuple[str, str, int | str], dict[str, Any]]] = []
         self.gaps: list[tuple[tuple[str, str, int | str], dict[str, Any]]] = []
-        self.accounts: list[TableAccount] = []
-        self.systems = FieldMerger([c for c, _, _ in mp.SYSTEM_MAP])
-        self.patches = FieldMerger([c for c, _, _ in mp.PATCH_MAP])
         self.soms = FieldMerger([c for c, _, _ in mp.SOM_MAP])
         self.policies = FieldMerger([c for c, _, _ in mp.POLICY_MAP])
         self.views = FieldMerger([c for c, _, _ in mp.VIEW_MAP])
@@ -286,8 +239,9 @@ class LegacyImporter:
         self.source_id: int | None = None
         self.created_source = False
         self._fake_ids = 0
-        self._state_tables: list[tuple[_Reader, LegacyTable, TableAccount]] = []
-        self._state_index: dict[int, tuple[_Reader, LegacyTable, TableAccount]] = {}
+        #: Bulk tables, in reading order: (kind, legacy file, table, report entry).
+        self._bulk: list[tuple[str, LegacyFile, LegacyTable, TableAccount]] = []
+        self.offices: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ time helpers
 
@@ -305,6 +259,10 @@ class LegacyImporter:
         if stamp > self.newest_observation:
             self.newest_observation = stamp
         return stamp
+
+    def _seen_ms(self, millis: int | None) -> None:
+        if millis is not None and millis / 1000 > self.newest_observation:
+            self.newest_observation = millis / 1000
 
     # ------------------------------------------------------------------ entry point
 
@@ -341,20 +299,32 @@ class LegacyImporter:
                 self.report.snapshot_ids = previous
                 self.report.seconds = time.perf_counter() - started
                 return self.report
-        readers = {f.name: _Reader(f, self.options.lock_timeout) for f in self.discovery.files}
+        ws = Workspace(self.discovery.files, self.zone, self.options.lock_timeout)
         try:
             for legacy in self.discovery.files:
-                self._read_file(readers[legacy.name], legacy)
-            states = self._states_pass_one(readers)
-            self._create_snapshots()
-            self.direct = self._source_without_history()
-            self._write_per_snapshot()
-            self._states_pass_two(readers, states)
-            self._stage_entities()
-            self._merge()
+                self._read_file(_Reader(ws, legacy), legacy)
         finally:
-            for reader in readers.values():
-                reader.close()
+            ws.close()
+        bulk = BulkPipeline(
+            self.discovery.files,
+            self.zone,
+            self.options.lock_timeout,
+            self._bulk_tables(),
+            self._runs_by_file(),
+        )
+        try:
+            if not self.runs:  # the detail snapshot takes the newest observation's time
+                self._seen_ms(bulk.newest_ms())
+            self._create_snapshots()
+            self._write_per_snapshot()
+            self._write_bulk(bulk)
+            self._write_small_entities()
+        finally:
+            bulk.close()
+        for index, count in self._winner_counts().items():
+            self.entity_accounts[index].imported += count
+        for entry in self.entity_accounts.values():
+            entry.merged = entry.read - entry.imported - entry.skipped_total
         for entry in self.report.tables:
             if not entry.balanced:  # pragma: no cover - a bug in the accounting, not input
                 raise LegacyImportError(
@@ -424,6 +394,8 @@ class LegacyImporter:
                 "snapshot(s); legacy runs are older, and snapshot ids must grow with time "
                 "within a source: import into a source of its own (--source NAME)"
             )
+        # a source without snapshots has no history rows either (they reference snapshots),
+        # so the detail state can go straight into the history tables
         self.source_id = source_id
         return None
 
@@ -454,18 +426,7 @@ class LegacyImporter:
             "C.dcapi_extraction_checkpoints": self._checkpoints,
             "B.extraction_gaps": self._gaps,
             "C.dcapi_extraction_gaps": self._gaps,
-            "A.all_systems": self._a_systems,
-            "A.scan_details": self._a_systems,
-            "R.systems": self._r_systems,
-            "B.systems": self._b_systems,
             "A.som_computers": self._a_som,
-            "A.all_patches": self._a_patches,
-            "A.installed_patches": self._a_patches,
-            "A.missing_patches": self._a_patches,
-            "A.supported_patches.v4": self._a_supported,
-            "A.supported_patches.v1": self._a_supported,
-            "B.patches": self._b_patches,
-            "B.supported_patches": self._b_patches,
             "A.deployment_policies": self._a_policies,
             "B.deployment_policies": self._b_policies,
             "A.view_configurations": self._a_views,
@@ -477,7 +438,7 @@ class LegacyImporter:
             "B.deployment_configs": self._b_tasks,
             "B.schema_version": self._bookkeeping,
         }
-        # runs first, so per-run rows find their snapshot; state tables are read later
+        # runs first, so per-run rows find their snapshot; the bulk tables are mapped later
         ordered = sorted(
             legacy.tables.values(),
             key=lambda t: 0 if t.shape and t.shape.key.endswith(("runs", "snapshots")) else 1,
@@ -494,9 +455,32 @@ class LegacyImporter:
                 continue
             key = table.shape.key
             if key in STATE_SHAPES:
-                self._state_tables.append((reader, table, entry))
-                continue
-            handlers[key](reader, table, entry)
+                self._bulk.append(("state", legacy, table, entry))
+            elif key in PATCH_READINGS:
+                self._bulk.append(("patch", legacy, table, entry))
+            elif key in SYSTEM_READINGS:
+                self._bulk.append(("system", legacy, table, entry))
+            else:
+                handlers[key](reader, table, entry)
+
+    # ------------------------------------------------------------------ bulk tables (SQL)
+
+    def _bulk_tables(self) -> list[BulkTable]:
+        """The bulk tables in reading order (which breaks ties between observations)."""
+        tables = []
+        for seq, (kind, legacy, table, entry) in enumerate(self._bulk):
+            account = None if kind == "state" else self._entity_account(entry)
+            tables.append(BulkTable(kind, Source(legacy, table, entry, seq, account)))
+        return tables
+
+    def _runs_by_file(self) -> list[tuple[str, int, int]]:
+        """(file, run id, start in epoch ms) of the snapshot-family runs: the time of a
+        ``systems`` row without one of its own."""
+        return [
+            (run.key[0], run.key[2], round(run.started_at.timestamp() * 1000))
+            for run in self.runs.values()
+            if run.key[1] == "B" and isinstance(run.key[2], int) and run.started_at
+        ]
 
     # ---- runs
 
@@ -718,89 +702,6 @@ class LegacyImporter:
     def _bookkeeping(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
         entry.skip("schema bookkeeping of the old tool, not estate data", table.rows)
 
-    # ---- systems
-
-    def _observe_system(
-        self,
-        record: dict[str, Any] | None,
-        columns: dict[str, Any],
-        resource_id: Any,
-        moment: datetime | None,
-        account: int,
-        entry: TableAccount,
-        ignore: frozenset[str] = frozenset(),
-    ) -> None:
-        key = v.to_int((record or {}).get("resource_id")) or v.to_int(resource_id)
-        if key is None:
-            entry.skip("no resource_id")
-            return
-        fields: dict[str, Any] = {}
-        invalid: dict[str, Any] = {}
-        mp.apply(mp.SYSTEM_MAP, record, fields, invalid)
-        mp.apply(mp.SYSTEM_MAP, columns, fields, invalid)
-        extra = mp.leftovers(mp.SYSTEM_MAP, record, ignore | {"resource_id"})
-        if invalid:
-            extra["legacy_invalid"] = invalid
-        self.systems.observe(key, self._seen(moment), fields, extra, account)
-
-    def _a_systems(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
-        account = self._entity_account(entry)
-        flat = sorted(table.columns - {"raw_data", "extraction_id", "extracted_at", "id"})
-        for row in reader.rows(table, [*flat, "raw_data", "extracted_at"]):
-            record = v.parse_json(row.get("raw_data"))
-            if (
-                record is None
-                and row.get("raw_data") is not None
-                and v.to_int(row.get("resource_id")) is None
-            ):
-                entry.skip("raw_data is not valid JSON and no resource_id column")
-                continue
-            columns = {k: row.get(k) for k in flat}
-            self._observe_system(
-                record,
-                columns,
-                row.get("resource_id"),
-                self._time("A", row.get("extracted_at")),
-                account,
-                entry,
-            )
-
-    def _r_systems(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
-        account = self._entity_account(entry)
-        flat = [
-            "resource_id",
-            "computer_name",
-            "domain_name",
-            "os_name",
-            "ip_address",
-            "agent_version",
-            "last_contact_time",
-        ]
-        for row in reader.rows(table, [*flat, "raw_data", "extracted_at"]):
-            record = v.parse_json(row.get("raw_data"))
-            columns = {k: row.get(k) for k in flat}
-            self._observe_system(
-                record,
-                columns,
-                row.get("resource_id"),
-                self._time("R", row.get("extracted_at")),
-                account,
-                entry,
-            )
-
-    def _b_systems(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
-        account = self._entity_account(entry)
-        bookkeeping = frozenset({"system_id", "snapshot_id", "created_at", "updated_at"})
-        for row in reader.rows(table, sorted(table.columns)):
-            row.pop("_rowid", None)
-            moment = self._time("B", row.get("updated_at") or row.get("created_at"))
-            if moment is None:
-                run = self.runs.get(self._run_key(table, row.get("snapshot_id")))
-                moment = run.started_at if run else None
-            self._observe_system(
-                row, {}, row.get("resource_id"), moment, account, entry, ignore=bookkeeping
-            )
-
     def _a_som(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
         account = self._entity_account(entry)
         for row in reader.rows(
@@ -821,118 +722,6 @@ class LegacyImporter:
             )
 
     # ---- patches
-
-    def _observe_patch(
-        self,
-        key: int,
-        record: dict[str, Any] | None,
-        columns: dict[str, Any],
-        moment: float,
-        account: int | None,
-        patch_map: mp.FieldMap = mp.PATCH_MAP,
-        extra_ignore: frozenset[str] = frozenset(),
-    ) -> None:
-        fields: dict[str, Any] = {}
-        invalid: dict[str, Any] = {}
-        mp.apply(patch_map, record, fields, invalid)
-        mp.apply(patch_map, columns, fields, invalid)
-        extra = mp.leftovers(mp.PATCH_MAP, record, extra_ignore | {"patch_id"})
-        if invalid:
-            extra["legacy_invalid"] = invalid
-        self.patches.observe(key, moment, fields, extra, account)
-
-    def _a_patches(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
-        """all/installed/missing patches: the ``patch_id`` column holds ``update_id``; the
-        real key comes from ``raw_data``."""
-        account = self._entity_account(entry)
-        flat = [
-            c
-            for c in (
-                "bulletin_id",
-                "update_name",
-                "platform",
-                "patch_released_time",
-                "patch_size",
-                "patch_noreboot",
-            )
-            if c in table.columns
-        ]
-        for row in reader.rows(table, ["patch_id", *flat, "raw_data", "extracted_at"]):
-            record = v.parse_json(row.get("raw_data"))
-            if record is None:
-                entry.skip("raw_data is not valid JSON (the patch_id column holds update_id)")
-                continue
-            key = v.to_int(record.get("patch_id"))
-            if key is None:
-                entry.skip("no patch_id in raw_data (the patch_id column holds update_id)")
-                continue
-            columns: dict[str, Any] = {k: row.get(k) for k in flat}
-            if record.get("update_id") is None:
-                columns["update_id"] = row.get("patch_id")
-            self._observe_patch(
-                key,
-                record,
-                columns,
-                self._seen(self._time("A", row.get("extracted_at"))),
-                account,
-            )
-
-    def _a_supported(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
-        assert table.shape is not None
-        account = self._entity_account(entry)
-        fixed = table.shape.key.endswith("v4")
-        flat = [
-            c
-            for c in ("update_id", "bulletin_id", "patch_updated_time", "is_superceded")
-            if c in table.columns
-        ]
-        key_column = ["patch_id"] if fixed else []
-        for row in reader.rows(table, [*key_column, *flat, "raw_data", "extracted_at"]):
-            record = v.parse_json(row.get("raw_data"))
-            key = v.to_int((record or {}).get("patch_id"))
-            if key is None and fixed:
-                key = v.to_int(row.get("patch_id"))
-            if key is None:
-                entry.skip(
-                    "no patch_id (raw_data unreadable or without it; the key column holds "
-                    "update_id)"
-                )
-                continue
-            columns: dict[str, Any] = {k: row.get(k) for k in flat}
-            self._observe_patch(
-                key,
-                record,
-                columns,
-                self._seen(self._time("A", row.get("extracted_at"))),
-                account,
-            )
-
-    def _b_patches(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
-        account = self._entity_account(entry)
-        ignore = frozenset(
-            {
-                "patch_id",
-                "supported_patch_id",
-                "snapshot_id",
-                "pmp_patch_id",
-                "extracted_at",
-                "reboot_required",
-                "cve_ids",
-            }
-        )
-        for row in reader.rows(table, sorted(table.columns)):
-            row.pop("_rowid", None)
-            key = v.to_int(row.get("pmp_patch_id"))
-            if key is None:
-                entry.skip("pmp_patch_id is not a numeric PMP patch id")
-                continue
-            reboot = v.to_bool(row.get("reboot_required"))
-            if reboot is not None and row.get("patch_noreboot") is None:
-                row["patch_noreboot"] = 0 if reboot else 1
-            moment = self._seen(self._time("B", row.get("extracted_at")))
-            self._observe_patch(key, row, {}, moment, account, extra_ignore=ignore)
-            for cve in CVE.findall(v.to_text(row.get("cve_ids")) or ""):
-                self.cves[(key, cve.upper())] = moment
 
     # ---- policies and settings
 
@@ -1057,147 +846,6 @@ class LegacyImporter:
                 key, self._seen(self._time("B", row.get("extracted_at"))), fields, extra, account
             )
 
-    # ------------------------------------------------------------------ patch states
-
-    def _state_candidates(
-        self, reader: _Reader, table: LegacyTable
-    ) -> Iterator[tuple[int, Any, Any, Any, dict[str, Any] | None]]:
-        """``(rowid, resource_id, patch_id, time text, raw record)`` of a state table; raw
-        is only read where a column is missing."""
-        assert table.shape is not None
-        key = table.shape.key
-        if key == "R.system_reports":
-            status_cols = [c for c in ("patch_status", "patch_deployed") if c in table.columns]
-            needs_raw = " OR ".join(
-                f"{c} IS NULL" for c in ("resource_id", "patch_id", *status_cols)
-            )
-            raw = (
-                f"CASE WHEN {needs_raw} THEN raw_data END"
-                if "raw_data" in table.columns
-                else "NULL"
-            )
-            extracted = "extracted_at" if "extracted_at" in table.columns else "NULL"
-            status = ", ".join(status_cols) or "NULL"
-            sql = ["rowid", "resource_id", "patch_id", extracted, raw, status]
-            for row in reader.tuples(table, sql):
-                record = v.parse_json(row[4]) if row[4] is not None else None
-                yield (
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    {
-                        **dict(zip(status_cols, row[5:], strict=False)),
-                        **(record or {}),
-                    },
-                )
-        elif key == "B.patch_system_mapping":
-            cols = [
-                "rowid",
-                "resource_id",
-                "pmp_patch_id",
-                "extracted_at",
-                "patch_status",
-                "installation_status",
-            ]
-            cols = [c if c == "rowid" or c in table.columns else "NULL" for c in cols]
-            for row in reader.tuples(table, cols):
-                yield (
-                    row[0],
-                    row[1],
-                    row[2],
-                    row[3],
-                    {"patch_status": row[4], "installation_status": row[5]},
-                )
-        else:  # C.dcapi_patch_mappings
-            cols = ["rowid", "resource_id", "patch_id", "extracted_at", "patch_status"]
-            cols = [c if c == "rowid" or c in table.columns else "NULL" for c in cols]
-            for row in reader.tuples(table, cols):
-                yield row[0], row[1], row[2], row[3], {"patch_status": row[4]}
-
-    def _states_pass_one(self, readers: dict[str, _Reader]) -> dict[int, set[int]]:
-        """Find, per (resource, patch), the newest usable observation across every state
-        table; count the rest as merged and the unusable ones as skipped. Returns, per state
-        table, the rowids of its winning rows."""
-        # compact at the real sizes: the key packs (resource_id, patch_id) into one int when
-        # it can, the rank packs (time in ms, table, rowid) into one int that orders the same
-        winners: dict[Hashable, int] = {}
-        for number, (reader, table, entry) in enumerate(self._state_tables):
-            assert table.shape is not None
-            family = table.shape.family
-            self._state_index[number] = (reader, table, entry)
-            for rowid, resource, patch, when, record in self._state_candidates(reader, table):
-                resource_id, patch_id = _state_ids(resource, patch, record)
-                if resource_id is None:
-                    entry.skip("no resource_id")
-                    continue
-                if patch_id is None:
-                    entry.skip("no patch_id")
-                    continue
-                if _install_status(record) is None:
-                    entry.skip("no install status (patch_status / deployment fields)")
-                    continue
-                stamp = self._seen(self._time(family, when))
-                millis = max(0, int(stamp * 1000)) if stamp != OLDEST else 0
-                rank = (millis << 48) | (number << 40) | rowid
-                key: Hashable = (
-                    (resource_id << 32) | patch_id
-                    if 0 <= patch_id < 1 << 32 and resource_id >= 0
-                    else (resource_id, patch_id)
-                )
-                best = winners.get(key)
-                if best is None or rank > best:
-                    winners[key] = rank
-        by_table: dict[int, set[int]] = {number: set() for number in self._state_index}
-        mask = (1 << 40) - 1
-        for rank in winners.values():
-            by_table[(rank >> 40) & 0xFF].add(rank & mask)
-        winners.clear()
-        for number, (_, _, entry) in self._state_index.items():
-            entry.imported = len(by_table[number])
-            entry.merged = entry.read - entry.imported - entry.skipped_total
-        return by_table
-
-    def _states_pass_two(self, readers: dict[str, _Reader], winners: dict[int, set[int]]) -> None:
-        """Stage the winning observations; collect the patch facts they carry."""
-        if not self._state_tables:
-            return
-        writer = _EntityWriter(self, "system_patch_state")
-        for number, (reader, table, _entry) in self._state_index.items():
-            assert table.shape is not None
-            family = table.shape.family
-            chosen = winners[number]
-            legacy_table = f"{table.file}:{table.name}"
-            patch_column = "pmp_patch_id" if "pmp_patch_id" in table.columns else "patch_id"
-            for row in reader.rows(table, sorted(table.columns), rowids=chosen):
-                record = v.parse_json(row.get("raw_data")) if "raw_data" in row else None
-                merged_record: dict[str, Any] = {**row, **record} if record else row
-                resource_id, patch_id = _state_ids(
-                    row.get("resource_id"), row.get(patch_column), record
-                )
-                status = _install_status(merged_record)
-                if resource_id is None or patch_id is None or status is None:  # pragma: no cover
-                    continue  # pass one checked the same fields
-                stamp = _stamp(self._time(family, row.get("extracted_at")))
-                self._observe_patch(
-                    patch_id, record, row, stamp, None, mp.REPORT_PATCH_MAP, REPORT_IGNORE
-                )
-                fields: dict[str, Any] = {
-                    "resource_id": resource_id,
-                    "patch_id": patch_id,
-                    "install_status": status,
-                }
-                invalid: dict[str, Any] = {}
-                mp.apply(mp.STATE_MAP, record, fields, invalid)
-                mp.apply(mp.STATE_MAP, row, fields, invalid)
-                extra = mp.leftovers(mp.STATE_MAP, record, REPORT_IGNORE)
-                if invalid:
-                    extra["legacy_invalid"] = invalid
-                extra["legacy_table"] = legacy_table
-                fields["extra"] = extra
-                writer.add(fields)
-        writer.flush()
-
     # ------------------------------------------------------------------ writing
 
     def _create_snapshots(self) -> None:
@@ -1271,22 +919,6 @@ class LegacyImporter:
         self.newest = ordered[-1]
 
     newest: _Run
-    #: Write detail rows straight into history (see :class:`_EntityWriter`).
-    direct: bool = True
-
-    def _source_without_history(self) -> bool:
-        """True when the source has no history rows yet (always, for a source the import
-        created): then the merge of the detail state would only insert."""
-        if self.connection is None or self.created_source:
-            return True
-        for history_model, _staging in ENTITIES.values():
-            table = _table(history_model)
-            found = self.connection.execute(
-                select(table.c.id).where(table.c.source_id == self.source_id).limit(1)
-            ).first()
-            if found is not None:
-                return False
-        return True
 
     def _snapshot_of(self, key: tuple[str, str, int | str]) -> int:
         snapshot_id = self.runs[key].snapshot_id
@@ -1394,61 +1026,96 @@ class LegacyImporter:
             )
         self._insert(_table(ExtractionGap), gaps)
 
-    def _stage_entities(self) -> None:
-        # SoM computers fill what the patch inventory lacks about the same systems
-        for key, fields, _extra in self.soms.items():
-            if key in self.systems:
-                self.systems.fill(
-                    key,
-                    {
-                        "resource_name": fields.get("resource_name"),
-                        "domain_netbios_name": fields.get("domain_name"),
-                        "customer_name": fields.get("customer_name"),
-                        "branch_office_name": fields.get("branch_office_name"),
-                        "os_name": fields.get("os_name"),
-                        "ip_address": fields.get("ip_address"),
-                        "mac_address": fields.get("mac_address"),
-                        "service_pack": fields.get("service_pack"),
-                    },
-                )
+    def _write_bulk(self, bulk: BulkPipeline) -> None:
+        """Copy the bulk tables' mapped rows into history, current as of the newest
+        snapshot: the states as soon as they are ready, systems and patches once merged."""
+        fixed = {"source_id": self.source_id, "valid_from_snapshot_id": self.newest.snapshot_id}
+        bulk.states()
+        merging = bulk.merge(self._som_fill(), [system for system, _ in self.SOM_FILLS])
+        states = _table(SystemPatchState)
+        transfer = Transfer(self.connection, bulk.states_ws, 0)
+        for stage, columns in bulk.states().copies():
+            self.report.written[states.name] += transfer.copy(
+                stage, states, columns, fixed, "resource_id, patch_id"
+            )
+        winners = merging.result()
+        entities = bulk.entities()
+        self._seen_ms(bulk.newest_ms())
+        transfer = Transfer(self.connection, bulk.entities_ws, 1)
+        for observations, model, key in (
+            (entities.systems, System, "resource_id"),
+            (entities.patches, Patch, "patch_id"),
+        ):
+            columns = [
+                (key, "key"),
+                *((column, sv.identifier(column)) for column in observations.columns),
+                ("extra", "extra"),
+            ]
+            table = _table(model)
+            self.report.written[table.name] += transfer.copy(
+                observations.merged, table, columns, fixed, "key"
+            )
+        for index, count in winners.items():
+            self.entity_accounts[index].imported += count
+        self.offices = self._branch_offices(entities.systems)
+        for (patch_id, cve), millis in entities.cves.items():
+            self.cves[(patch_id, cve)] = OLDEST if millis is None else millis / 1000
+
+    #: System columns the agent inventory (SoM) fills when no other table had them.
+    SOM_FILLS = (
+        ("resource_name", "resource_name"),
+        ("domain_netbios_name", "domain_name"),
+        ("customer_name", "customer_name"),
+        ("branch_office_name", "branch_office_name"),
+        ("os_name", "os_name"),
+        ("ip_address", "ip_address"),
+        ("mac_address", "mac_address"),
+        ("service_pack", "service_pack"),
+    )
+
+    def _som_fill(self) -> list[tuple[Any, ...]]:
+        """What SoM computers know about systems: fills what the patch inventory lacks."""
+        return [
+            (key, *(fields.get(som) for _, som in self.SOM_FILLS))
+            for key, fields, _ in self.soms.items()
+        ]
+
+    def _branch_offices(self, systems: Observations) -> list[dict[str, Any]]:
+        """The organisations the systems belong to."""
+        index = {name: 1 + i for i, name in enumerate(systems.columns)}
         offices: dict[int, dict[str, Any]] = {}
-        self._stage("system", self.systems, "resource_id")
-        for _key, fields, _extra in self.systems.items():
-            office = fields.get("branch_office_id")
-            if office is not None:
-                known = offices.setdefault(
-                    office,
-                    {"branch_office_id": office, "branch_office_name": None, "customer_id": None},
-                )
-                known["branch_office_name"] = known["branch_office_name"] or fields.get(
-                    "branch_office_name"
-                )
-                known["customer_id"] = known["customer_id"] or fields.get("customer_id")
-        self._stage("patch", self.patches, "patch_id")
-        self._stage("som_computer", self.soms, "resource_id")
-        self._stage("deployment_policy", self.policies, "template_id")
-        self._stage("deployment_task", self.tasks, "task_id")
-        self._stage("view_configuration", self.views, "config_id")
-        self._stage("health_policy", self.health, None)
-        self._stage("approval_setting", self.approval, None)
-        self._stage_rows("branch_office", offices.values())
+        for row in systems.merged_rows():
+            office = row[index["branch_office_id"]]
+            if office is None:
+                continue
+            known = offices.setdefault(
+                office,
+                {"branch_office_id": office, "branch_office_name": None, "customer_id": None},
+            )
+            known["branch_office_name"] = (
+                known["branch_office_name"] or row[index["branch_office_name"]]
+            )
+            known["customer_id"] = known["customer_id"] or row[index["customer_id"]]
+        return list(offices.values())
+
+    def _write_small_entities(self) -> None:
+        self._write_merger("som_computer", self.soms, "resource_id")
+        self._write_merger("deployment_policy", self.policies, "template_id")
+        self._write_merger("deployment_task", self.tasks, "task_id")
+        self._write_merger("view_configuration", self.views, "config_id")
+        self._write_merger("health_policy", self.health, None)
+        self._write_merger("approval_setting", self.approval, None)
+        self._write_rows("branch_office", self.offices)
         cve_ids = sorted({cve for _, cve in self.cves})
-        self._stage_rows("vulnerability", ({"cve_id": cve} for cve in cve_ids))
-        self._stage_rows(
+        self._write_rows("vulnerability", ({"cve_id": cve} for cve in cve_ids))
+        self._write_rows(
             "patch_vulnerability",
             ({"patch_id": p, "cve_id": c} for (p, c) in sorted(self.cves)),
         )
-        for index, winners in self._winner_counts().items():
-            entry = self.entity_accounts[index]
-            entry.imported = winners
-        for entry in self.entity_accounts.values():
-            entry.merged = entry.read - entry.imported - entry.skipped_total
 
     def _winner_counts(self) -> Counter[int]:
         total: Counter[int] = Counter()
         for merger in (
-            self.systems,
-            self.patches,
             self.soms,
             self.policies,
             self.tasks,
@@ -1459,7 +1126,7 @@ class LegacyImporter:
             total.update(merger.winners())
         return total
 
-    def _stage(self, entity: str, merger: FieldMerger, key_column: str | None) -> None:
+    def _write_merger(self, entity: str, merger: FieldMerger, key_column: str | None) -> None:
         def rows() -> Iterator[dict[str, Any]]:
             for key, fields, extra in merger.items():
                 if key_column is not None:
@@ -1467,31 +1134,13 @@ class LegacyImporter:
                 fields["extra"] = extra
                 yield fields
 
-        self._stage_rows(entity, rows())
+        self._write_rows(entity, rows())
 
-    def _stage_rows(self, entity: str, rows: Any) -> None:
+    def _write_rows(self, entity: str, rows: Any) -> None:
         writer = _EntityWriter(self, entity)
         for row in rows:
             writer.add(row)
         writer.flush()
-
-    def _merge(self) -> None:
-        """Merge what was staged (only when the source already had history)."""
-        if self.connection is None or self.direct:
-            return
-        assert self.source_id is not None
-        newest = self.newest.snapshot_id
-        assert newest is not None
-        session = Session(bind=self.connection)
-        try:
-            results = merge_snapshot(
-                session, newest, self.source_id, [EntityMerge(e) for e in MERGE_ORDER]
-            )
-        finally:
-            session.close()
-        for result in results:
-            history = ENTITIES[result.entity][0].__tablename__
-            self.report.written[history] += result.inserted
 
     def _record_provenance(self) -> None:
         """Keep the files' checksums and the report on the newest imported snapshot: the
@@ -1526,79 +1175,30 @@ def _table(model: Any) -> Table:
 
 
 SNAPSHOTS = _table(Snapshot)
-SOURCES = _table(Source)
+SOURCES = _table(SourceRow)
 
-#: Record keys of a per-system report that are not state columns' extras.
-REPORT_IGNORE = frozenset(
-    {
-        "resource_id",
-        "patch_id",
-        "affected_patch_status",
-        "patch_status",
-        "patch_deployed",
-        "bulletin_id",
-        "patch_name",
-        "severity",
-        "vendor_name",
-        "platform",
-        "platform_name",
-        "patch_released_time",
-        "patch_updated_time",
-        "bulletinid",
-        "patchname",
-        "installation_status",
-        "_rowid",
-        "extraction_id",
-        "extracted_at",
-        "mapping_id",
-        "snapshot_id",
-        "pmp_patch_id",
-        "id",
-        "raw_data",
-        "resource_name",
-        "ip_address",
-        "branch_office_name",
-    }
-)
-
-STATE_SHAPES = frozenset({"R.system_reports", "B.patch_system_mapping", "C.dcapi_patch_mappings"})
 
 _SUMMARY_COLUMNS = [c.name for c in _table(ServerSummary).columns if c.name != "id"]
 
 
 class _EntityWriter:
-    """Buffers one entity's rows and writes them in large batches with
+    """Buffers one small entity's rows and writes them in large batches straight into its
+    history table, current as of the newest imported snapshot, with
     :func:`pmp_intel.store.bulk.bulk_insert` (executemany; COPY on PostgreSQL).
 
-    With ``direct`` the rows go straight into the history table as current versions of the
-    newest snapshot: that is exactly what the merge would do for a source without history
-    (nothing to compare, close or refresh), minus writing and deleting every row twice.
-    Otherwise they are staged for :func:`~pmp_intel.store.merge.merge_snapshot`.
     Strings longer than their column are cut; integers out of their column's range go to
     ``extra.legacy_out_of_range``."""
 
     def __init__(self, importer: LegacyImporter, entity: str) -> None:
         self.importer = importer
-        self.entity = entity
-        history, staging = (_table(model) for model in ENTITIES[entity])
-        self.direct = importer.direct
-        self.table = history if self.direct else staging
+        self.table = _table(ENTITIES[entity][0])
         self.limits = _limits(self.table)
-        self.columns = [c.name for c in staging.columns if c.name not in _STAGING_ONLY]
-        if self.direct:
-            self.fixed: dict[str, Any] = {
-                "source_id": importer.source_id,
-                "valid_from_snapshot_id": importer.newest.snapshot_id,
-            }
-        else:
-            self.fixed = {
-                "snapshot_id": importer.newest.snapshot_id,
-                "endpoint": STAGING_ENDPOINT,
-                "parent_key": "",
-                "page": 0,
-            }
+        self.columns = [c.name for c in self.table.columns if c.name not in _HISTORY_ONLY]
+        self.fixed: dict[str, Any] = {
+            "source_id": importer.source_id,
+            "valid_from_snapshot_id": importer.newest.snapshot_id,
+        }
         self.buffer: list[dict[str, Any]] = []
-        self.seq = 0
 
     def add(self, fields: dict[str, Any]) -> None:
         """Queue one row (missing columns are NULL)."""
@@ -1616,9 +1216,6 @@ class _EntityWriter:
                 row["extra"] = extra
                 row[name] = None
         row.update(self.fixed)
-        if not self.direct:
-            self.seq += 1
-            row["seq"] = self.seq
         self.buffer.append(row)
         if len(self.buffer) >= self.importer.options.batch_size:
             self.flush()
@@ -1627,52 +1224,14 @@ class _EntityWriter:
         """Write what is queued."""
         if not self.buffer:
             return
-        if self.direct:  # else the merge counts what it inserted
-            history = ENTITIES[self.entity][0].__tablename__
-            self.importer.report.written[history] += len(self.buffer)
+        self.importer.report.written[self.table.name] += len(self.buffer)
         if self.importer.connection is not None:
             bulk_insert(self.importer.connection, self.table, self.buffer)
         self.buffer = []
 
 
-#: Staging bookkeeping columns (set by the writer, not by the mapping).
-_STAGING_ONLY = frozenset({"id", "snapshot_id", "endpoint", "parent_key", "page", "seq"})
-
-
-def _state_ids(
-    resource: Any, patch: Any, record: dict[str, Any] | None
-) -> tuple[int | None, int | None]:
-    """``(resource_id, patch_id)`` of a state row: its columns, else its raw record. Both
-    passes use this, so each winning row keeps the key it won under."""
-    resource_id = v.to_int(resource)
-    if resource_id is None and record:
-        resource_id = v.to_int(record.get("resource_id"))
-    patch_id = v.to_int(patch)
-    if patch_id is None and record:
-        patch_id = v.to_int(record.get("patch_id"))
-    return resource_id, patch_id
-
-
-def _install_status(record: dict[str, Any] | None) -> int | None:
-    """The install state of a report row: ``affected_patch_status`` or an install code in
-    ``patch_status``; else derived from the deployment fields."""
-    if not record:
-        return None
-    for name in ("affected_patch_status", "patch_status", "installation_status"):
-        status = v.install_status(record.get(name))
-        if status is not None:
-            return status
-    deployment = v.to_int(record.get("deployment_status"))
-    if deployment == 206:
-        return 206
-    if deployment in (207, 209):
-        return 201
-    deployed = v.to_int(record.get("patch_deployed"))
-    if deployed == 1:
-        return 201
-    if deployed == 0:
-        return 202
-    return None
+#: History bookkeeping columns (set by the writer or the database, not by the mapping).
+_HISTORY_ONLY = frozenset({"id", "source_id", "valid_from_snapshot_id", "valid_to_snapshot_id"})
 
 
 def _summary_fields(document: dict[str, Any]) -> dict[str, Any]:

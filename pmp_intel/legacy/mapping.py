@@ -18,24 +18,27 @@ Converter = Callable[[Any], Any]
 FieldMap = tuple[tuple[str, Converter, tuple[str, ...]], ...]
 
 
-def _domain(*allowed: int) -> Converter:
-    options = frozenset(allowed)
+class Domain:
+    """A code converter: the integer value if it is one of ``allowed``, else None."""
 
-    def convert(value: Any) -> int | None:
-        return v.in_domain(value, options)
+    def __init__(self, *allowed: int) -> None:
+        self.allowed = tuple(sorted(allowed))
+        self._options = frozenset(allowed)
 
-    return convert
+    def __call__(self, value: Any) -> int | None:
+        return v.in_domain(value, self._options)
 
 
-def _platform_name(value: Any) -> str | None:
+def platform_name(value: Any) -> str | None:
+    """A platform *name* (a bare number is a platform code, not a name)."""
     text = v.to_text(value)
     return None if text is None or v.to_int(text) is not None else text
 
 
-HEALTH = _domain(0, 1, 2, 3)
-SCAN = _domain(226, 227, 228, 229)
-AGENT = _domain(21, 22, 23, 24, 29)
-APPROVAL = _domain(0, 211, 212)
+HEALTH = Domain(0, 1, 2, 3)
+SCAN = Domain(226, 227, 228, 229)
+AGENT = Domain(21, 22, 23, 24, 29)
+APPROVAL = Domain(0, 211, 212)
 
 #: Converters whose "no result" for a present value means the value was out of domain.
 CODES: frozenset[Converter] = frozenset(
@@ -116,7 +119,7 @@ PATCH_MAP: FieldMap = (
     ("patch_type", v.to_int, ("patch_type",)),
     ("vendor_name", v.to_text, ("vendor_name",)),
     ("platform", v.platform, ("platform", "platform_name")),
-    ("platform_name", _platform_name, ("platform_name", "platform")),
+    ("platform_name", platform_name, ("platform_name", "platform")),
     ("severity", v.severity, ("severity", "severity_name", "severity_label")),
     ("approval_status", APPROVAL, ("approval_status",)),
     ("download_status", v.to_int, ("download_status",)),
@@ -147,8 +150,10 @@ REPORT_PATCH_MAP: FieldMap = tuple(
     )
 )
 
+#: The state of one patch on one system. ``patch_status`` is the *install* status (201/202/206)
+#: and never a source of ``approval_status`` (0/211/212): maia-legacy.md §2.7.
 STATE_MAP: FieldMap = (
-    ("approval_status", APPROVAL, ("approval_status", "patch_status")),
+    ("approval_status", APPROVAL, ("approval_status",)),
     ("deployment_status", v.to_int, ("deployment_status",)),
     ("install_error_code", v.to_int, ("install_error_code", "installation_error_code")),
     ("installed_time", v.epoch_ms, ("installed_time",)),

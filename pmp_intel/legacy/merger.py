@@ -1,4 +1,6 @@
-"""Per-field "newest observation wins" merging of entities seen in several legacy tables."""
+"""Per-field "newest observation wins" merging, in Python, of the small entities seen in
+several legacy tables (policies, settings, SoM computers); systems, patches and states merge
+in SQL (:mod:`pmp_intel.legacy.observations`, :mod:`pmp_intel.legacy.states`)."""
 
 from __future__ import annotations
 
@@ -26,8 +28,7 @@ class FieldMerger:
     also remembers which accounted table its newest observation came from, for the
     report's imported/merged split.
 
-    One flat list per entity keeps the memory small at the real sizes (tens of thousands of
-    patches observed in several tables)."""
+    One flat list per entity keeps the memory small."""
 
     def __init__(self, columns: Sequence[str]) -> None:
         self.columns = tuple(columns)

@@ -122,6 +122,26 @@ class ImportReport:
         """The report as indented JSON."""
         return json.dumps(self.as_dict(), indent=2, default=str)
 
+    def files_table(self) -> Table:
+        """The legacy files read, each with its families, rows and status (the two
+        databases the old plans call empty are reported as such)."""
+        table = Table(title="legacy files")
+        for name in ("file", "families", "rows", "bytes", "sha256", "status"):
+            justify = "right" if name in ("rows", "bytes") else "left"
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for info in self.files:
+            table.add_row(
+                str(info["file"]),
+                ", ".join(info.get("families") or []) or "-",
+                str(info["rows"]),
+                str(info["bytes"]),
+                str(info["sha256"])[:12] + "…",
+                str(info["status"]),
+            )
+        for name in self.ignored_files:
+            table.add_row(name, "-", "-", "-", "-", "not a legacy file name: ignored")
+        return table
+
     def rich_table(self) -> Table:
         """The per-table accounting as a printable table."""
         title = "legacy import" + (" (dry run: nothing written)" if self.dry_run else "")

@@ -312,6 +312,25 @@ FULL = LegacySizes(
     runs=3,
 )
 
+#: A tenth of the real sizes: the scale test of the default run.
+TENTH = LegacySizes(
+    systems=336,
+    all_systems_rows=333,
+    scan_details_rows=327,
+    resilient_systems_rows=280,
+    organisations=12,
+    all_patches_rows=1256,
+    distinct_all_patches=522,
+    supported_patches=4318,
+    missing_patches=167,
+    installed_patches=350,
+    system_reports=12793,
+    dcapi_mappings=200,
+    policies=92,
+    view_configs=225,
+    runs=3,
+)
+
 # ----------------------------------------------------------------------------- truth
 
 

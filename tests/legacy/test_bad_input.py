@@ -113,8 +113,8 @@ def test_locked_file(copy: Path, target: Engine, capsys: pytest.CaptureFixture[s
 def test_a_failure_after_rows_were_written_rolls_everything_back(
     copy: Path, target: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Snapshots, summaries and staged rows are written before the merge; a failure there
-    must leave the target exactly as it was (one transaction)."""
+    """Snapshots, summaries and the bulk history rows are written before the small
+    entities; a failure there must leave the target exactly as it was (one transaction)."""
     migrate.upgrade(target)
     before = dump(target)
     written: list[int] = []
@@ -123,7 +123,7 @@ def test_a_failure_after_rows_were_written_rolls_everything_back(
         written.append(sum(self.report.written.values()))
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(importer.LegacyImporter, "_merge", explode)
+    monkeypatch.setattr(importer.LegacyImporter, "_write_small_entities", explode)
     url = target.url.render_as_string(hide_password=False)
     with pytest.raises(RuntimeError, match="disk full"):
         main(
@@ -160,3 +160,34 @@ def test_unknown_time_zone_is_one_line(
     )
     assert code == 1
     assert "unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+
+
+def test_a_killed_import_leaves_no_scratch_folder_behind_for_long(
+    legacy_a: LegacyTruth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SIGKILLed import cannot delete its scratch databases; the next import deletes
+    those of processes that are gone, and keeps those of live ones."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from pmp_intel.legacy.importer import ImportOptions, import_legacy
+    from pmp_intel.legacy.workspace import PREFIX
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"{PREFIX}{gone.stdout.strip()}-abc"
+    (dead / "work.db").parent.mkdir()
+    (dead / "work.db").write_bytes(b"x" * 1000)
+    live = tmp_path / f"{PREFIX}1-abc"  # pid 1 is always alive
+    live.mkdir()
+    report = import_legacy(None, legacy_a.directory, ImportOptions(timezone=ZONE, dry_run=True))
+    assert report.balanced
+    assert not dead.exists()
+    assert live.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]  # its own are gone too

@@ -390,6 +390,13 @@ def test_originals_are_unchanged_and_archived_with_a_manifest(
     out = capsys.readouterr().out
     assert "system_reports" in out
     assert "originals copied to" in out
+    # the printed report names every file; the two never-written ones as empty
+    empty = [line for line in out.splitlines() if "never written" in line]
+    assert {
+        n
+        for n in ("pmp_patch_systems.db", "pmp_complete_intelligence.db")
+        if any(n in line for line in empty)
+    } == {"pmp_patch_systems.db", "pmp_complete_intelligence.db"}
 
 
 def test_dry_run_writes_nothing(
@@ -434,3 +441,54 @@ def test_legacy_files_are_opened_read_only(legacy_a: LegacyTruth, tmp_path: Path
         copy.chmod(0o755)
     with sqlite3.connect(copy / "pmp_config.db") as conn:
         assert conn.execute("SELECT count(*) FROM all_systems").fetchone()[0] > 0
+
+
+def test_the_alembic_command_line_takes_legacy_dir(target: Engine, legacy_a: LegacyTruth) -> None:
+    """``alembic -x legacy_dir=PATH upgrade head``, exactly as a user types it."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    url = target.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            str(repo / "alembic.ini"),
+            "-x",
+            f"url={url}",
+            "-x",
+            f"legacy_dir={legacy_a.directory}",
+            "-x",
+            f"legacy_timezone={ZONE}",
+            "upgrade",
+            "head",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=repo,
+    )
+    assert done.returncode == 0, done.stderr
+    q = scalar(target)
+    assert q("SELECT count(*) FROM systems") == len(legacy_a.systems)
+    assert q("SELECT count(*) FROM snapshots WHERE \"trigger\" = 'legacy-import'") == legacy_a.runs
+
+
+def test_an_in_memory_sqlite_target_gets_the_rows_streamed(legacy_a: LegacyTruth) -> None:
+    """A file target attaches the scratch database; an in-memory one (which closing its
+    connection would destroy) is written row by row instead, with the same result."""
+    from pmp_intel.store.engine import create_db_engine
+
+    engine = create_db_engine("sqlite://")
+    try:
+        report = upgrade_with_legacy(engine, legacy_a.directory)
+        assert report.balanced
+        q = scalar(engine)
+        assert q("SELECT count(*) FROM systems") == len(legacy_a.systems)
+        assert q("SELECT count(*) FROM system_patch_states") == len(legacy_a.states)
+        assert q("SELECT count(*) FROM patches WHERE patch_released_time LIKE '____-__-__ %'")
+    finally:
+        engine.dispose()
