@@ -8,7 +8,7 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Engine
 
-from pmp_intel.store.engine import create_db_engine
+from pmp_intel.store.engine import WRITER_OPTIONS, create_db_engine
 from pmp_intel.store.models import Base
 from pmp_intel.store.types import UTCDateTime
 
@@ -57,12 +57,18 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = _engine()
     with engine.connect() as connection:
+        # BEGIN IMMEDIATE on SQLite: the upgrade reads the version table, then writes; a
+        # second process upgrading at the same moment waits instead of failing at once
+        connection.execution_options(**WRITER_OPTIONS)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             render_item=render_item,
             compare_type=True,
+            # SQLite's DDL is transactional too (the engine issues BEGIN itself): one
+            # transaction for the whole upgrade, so a killed upgrade leaves nothing behind
+            transactional_ddl=True,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -10,12 +10,13 @@ exception that carries one, never shows them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,6 +54,15 @@ class LogFormat(StrEnum):
     TEXT = "text"
 
 
+def _without_password(url: str) -> str:
+    """``url`` with the password of its user part, if any, masked."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def _env(*names: str) -> Any:
     return AliasChoices(*names)
 
@@ -68,6 +78,9 @@ class Settings(BaseSettings):
         case_sensitive=False,
         toml_file="pmp-intel.toml",
         validate_default=True,
+        # a refused value may be a secret (a webhook URL, a URL with a password): errors
+        # name the setting and the rule, never the value
+        hide_input_in_errors=True,
     )
 
     # --- storage -------------------------------------------------------------------------
@@ -150,7 +163,7 @@ class Settings(BaseSettings):
         validation_alias=_env("PMP_VERIFY_TLS", "verify_tls"),
         description="Verify the server's TLS certificate.",
     )
-    ca_bundle: Path | None = Field(
+    ca_bundle: FilePath | None = Field(
         None,
         validation_alias=_env("PMP_CA_BUNDLE", "ca_bundle"),
         description="CA bundle file for a server with a private or self-signed certificate.",
@@ -192,6 +205,12 @@ class Settings(BaseSettings):
         ge=1,
         validation_alias=_env("PMP_PAGE_LIMIT", "page_limit"),
         description="Page size asked for with lower-case `pagelimit`; the server's echo wins.",
+    )
+    read_ahead: bool = Field(
+        True,
+        validation_alias=_env("PMP_INTEL_READ_AHEAD", "read_ahead"),
+        description="Request the next page of a paged endpoint while the current one is "
+        "stored (one request ahead; set false for strictly one request at a time).",
     )
 
     # --- extraction ----------------------------------------------------------------------
@@ -282,6 +301,13 @@ class Settings(BaseSettings):
             TomlConfigSettingsSource(settings_cls),
             file_secret_settings,
         )
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # the database URL is not a SecretStr (mostly it is a path) but may hold a password
+        for name, value in super().__repr_args__():
+            if name == "database_url" and isinstance(value, str):
+                value = _without_password(value)
+            yield name, value
 
     def secret_values(self) -> list[str]:
         """Every secret this configuration holds, for redaction and for tests."""

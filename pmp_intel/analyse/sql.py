@@ -30,6 +30,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
 from pmp_intel.analyse.errors import SnapshotNotFoundError
+from pmp_intel.store.engine import WRITER_OPTIONS, begin_writing
 from pmp_intel.store.history import as_of
 from pmp_intel.store.models import Snapshot, SnapshotStatus, Source
 
@@ -132,11 +133,13 @@ def analyze(conn: Connection, *tables: Table) -> None:
 def transaction(bind: Bind) -> Iterator[Connection]:
     """One transaction on ``bind``: a Connection that commits at the end or rolls back."""
     if isinstance(bind, Engine):
-        with bind.begin() as conn:
-            yield conn
+        with bind.connect() as conn:
+            conn.execution_options(**WRITER_OPTIONS)  # BEGIN IMMEDIATE on SQLite
+            with conn.begin():
+                yield conn
         return
     with bind() as session, session.begin():
-        yield session.connection()
+        yield begin_writing(session)
 
 
 def load_snapshot(conn: Connection, snapshot_id: int) -> Snapshot:

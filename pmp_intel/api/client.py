@@ -64,6 +64,7 @@ from pmp_intel.api.paginate import (
     iter_page_numbers,
 )
 from pmp_intel.api.ratelimit import TokenBucket
+from pmp_intel.api.readahead import ReadAhead
 from pmp_intel.api.regions import accounts_url_for
 from pmp_intel.api.retry import AttemptResult, Decision, RetryPolicy, parse_retry_after
 from pmp_intel.api.session import Timeouts, build_session
@@ -133,6 +134,7 @@ class PMPClient:
         clock: Clock = SYSTEM_CLOCK,
         on_event: EventCallback | None = None,
         max_pages: int = DEFAULT_MAX_PAGES,
+        read_ahead: bool = True,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
@@ -147,6 +149,8 @@ class PMPClient:
         self.page_limit = page_limit
         self.concurrency = max(1, concurrency)
         self.max_pages = max_pages
+        #: Request page ``n + 1`` of a paged endpoint while page ``n`` is processed.
+        self.read_ahead = read_ahead
         self.on_event = on_event
         if tokens.on_event is None:
             tokens.on_event = on_event
@@ -195,6 +199,7 @@ class PMPClient:
             concurrency=settings.concurrency,
             clock=clock,
             on_event=on_event,
+            read_ahead=settings.read_ahead,
         )
 
     # --- events --------------------------------------------------------------------------
@@ -435,18 +440,20 @@ class PMPClient:
         def fetch(number: int, q: Mapping[str, Any], validate: Validator) -> Fetched | PageFailure:
             return self.fetch(spec, q, page=number, parent=parent_key, validate=validate)
 
-        yield from iter_page_numbers(
-            endpoint=spec.name,
-            parent=parent_key,
-            fetch=fetch,
-            make_page=self._make_page(spec, parent_key),
-            report=self.emit,
-            params=query,
-            size_param=spec.paging.page_size_param,
-            page_size=self._page_size(spec),
-            start_page=start_page,
-            max_pages=max_pages or self.max_pages,
-        )
+        with ReadAhead[Fetched | PageFailure](spec.name, enabled=self.read_ahead) as ahead:
+            yield from iter_page_numbers(
+                endpoint=spec.name,
+                parent=parent_key,
+                fetch=fetch,
+                make_page=self._make_page(spec, parent_key),
+                report=self.emit,
+                params=query,
+                size_param=spec.paging.page_size_param,
+                page_size=self._page_size(spec),
+                start_page=start_page,
+                max_pages=max_pages or self.max_pages,
+                read_ahead=ahead,
+            )
 
     def get_page(
         self,

@@ -34,6 +34,7 @@ class ErrorType(StrEnum):
     API_ERROR = "api_error"  # HTTP 200 with status "error"
     API_ERROR_TRANSIENT = "api_error_transient"  # status "error" with a known transient code
     EMPTY_PAGE = "empty_page"  # empty list while ``total`` says more remain
+    PAGE_DRIFT = "page_drift"  # the page starts with records the previous page held
     AUTH_FAILED = "auth_failed"  # the token grant or login itself was refused
 
 
@@ -74,6 +75,7 @@ RULES: dict[ErrorType, Rule] = {
     ErrorType.INVALID_JSON: Rule(Action.RETRY_ONCE, attempts=2),
     ErrorType.UNEXPECTED_SHAPE: Rule(Action.RETRY_ONCE, attempts=2),
     ErrorType.EMPTY_PAGE: Rule(Action.BACKOFF_AND_RETRY),
+    ErrorType.PAGE_DRIFT: Rule(Action.BACKOFF_AND_RETRY),
     ErrorType.API_ERROR_TRANSIENT: Rule(Action.BACKOFF_AND_RETRY),
     ErrorType.API_ERROR: Rule(Action.GAP, attempts=1),
     ErrorType.FORBIDDEN: Rule(Action.GAP, attempts=1),

@@ -11,23 +11,32 @@ request was evidently ignored). Guards, each reported as a
 * a page shorter than ``limit`` before the last page, or more records than ``total``;
 * an empty page while ``total`` says more remain → retried by the fetcher as a suspected
   throttle, then a gap;
+* a page that starts with records the previous page already held (the window slid back:
+  its own last records would be lost) → retried as *page drift*, then a gap, so a
+  snapshot never ends complete over records nobody read;
 * a hard page cap when the server never says where the end is;
 * at the end, records received ≠ ``total``.
+
+With a ``read_ahead`` (:class:`~pmp_intel.api.readahead.ReadAhead`), the request for page
+``n + 1`` is sent while page ``n`` is being validated and stored, whenever page ``n`` shows
+that more pages follow: the server's time (and the network's) overlaps the client's work.
+Pages still come out one at a time and in order, and the guards see them exactly as
+without it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from pmp_intel.api.envelope import Envelope, EnvelopeKind
 from pmp_intel.api.errors import Action, ErrorType
 from pmp_intel.api.events import PagingAnomaly, PagingEvent
+from pmp_intel.api.readahead import ReadAhead
 
 #: PMP's page size when ``pagelimit`` is absent or ignored (pmp-api.md §7).
 DEFAULT_PAGE_SIZE = 25
@@ -181,10 +190,13 @@ Fetch = Callable[
 ]
 
 
-def records_digest(records: list[Any]) -> str:
-    """A content digest of a page's records (for the repeated-page guard)."""
-    text = json.dumps(records, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def page_fingerprint(records: list[Any]) -> tuple[int, Any, Any]:
+    """What identifies a page's records for the repeated-page guard: their count and the
+    first and last records (a server that ignores ``page`` repeats them all; consecutive
+    real pages never share both ends)."""
+    if not records:
+        return (0, None, None)
+    return (len(records), records[0], records[-1])
 
 
 @dataclass
@@ -228,12 +240,16 @@ def iter_page_numbers(
     start_page: int = 1,
     max_pages: int = DEFAULT_MAX_PAGES,
     max_consecutive_failures: int = DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    read_ahead: ReadAhead[Fetched | PageFailure] | None = None,
 ) -> Iterator[PageOutcome]:
     """Yield pages ``start_page, start_page+1, …`` until the end, guarding as described in
     the module docstring. ``make_page(number, envelope, attempts, limit, last_page)`` builds
-    the :class:`Page` (it validates records)."""
+    the :class:`Page` (it validates records); ``read_ahead`` fetches the next page while
+    the caller works on this one."""
     plan = _Plan(requested=page_size)
-    previous_digest: str | None = None
+    previous: tuple[int, Any, Any] | None = None
+    #: The records of the last page received (for the drift check of the next one).
+    before: list[Any] | None = None
     failures_in_row = 0
     any_failure = False
     number = start_page
@@ -243,25 +259,43 @@ def iter_page_numbers(
     ) -> None:
         report(PagingEvent(endpoint, parent, number, kind, expected, observed, detail))
 
-    def validate(envelope: Envelope) -> ErrorType | None:
-        if envelope.records or envelope.total is None:
+    def validator(
+        page: int, before: list[Any] | None = None
+    ) -> Callable[[Envelope], ErrorType | None]:
+        """Checks of page ``page``'s answer; ``before``: the records of the page before."""
+
+        def validate(envelope: Envelope) -> ErrorType | None:
+            records = envelope.records
+            if records and before and records[0] in before:
+                # the same page again is the repeated-page guard's (the server ignores
+                # ``page``); a partial overlap means the window slid back
+                same = page_fingerprint(records) == page_fingerprint(before)
+                return None if same else ErrorType.PAGE_DRIFT
+            if records or envelope.total is None:
+                return None
+            echoed = envelope.limit if envelope.limit and envelope.limit > 0 else None
+            limit = plan.limit or echoed
+            if page == 1 and envelope.total > 0:
+                return ErrorType.EMPTY_PAGE
+            if limit is not None and (page - 1) * limit < envelope.total:
+                return ErrorType.EMPTY_PAGE
             return None
-        limit = plan.limit or (envelope.limit if envelope.limit and envelope.limit > 0 else None)
-        if number == 1 and envelope.total > 0:
-            return ErrorType.EMPTY_PAGE
-        if limit is not None and (number - 1) * limit < envelope.total:
-            return ErrorType.EMPTY_PAGE
-        return None
+
+        return validate
+
+    def request(page: int, before: list[Any] | None = None) -> Fetched | PageFailure:
+        query = dict(params)
+        query[page_param] = page
+        if size_param:
+            query[size_param] = page_size
+        return fetch(page, query, validator(page, before))
 
     while True:
         if number - start_page >= max_pages:
             anomaly(PagingAnomaly.PAGE_CAP, max_pages, number - start_page)
             return
-        query = dict(params)
-        query[page_param] = number
-        if size_param:
-            query[size_param] = page_size
-        outcome = fetch(number, query, validate)
+        ahead = read_ahead.take(number) if read_ahead is not None else None
+        outcome = ahead.result() if ahead is not None else request(number, before)
         if isinstance(outcome, PageFailure):
             any_failure = True
             failures_in_row += 1
@@ -289,13 +323,14 @@ def iter_page_numbers(
             )
             if stop:
                 return
+            before = None  # the page after a gap has no neighbour to compare with
             number += 1
             continue
         failures_in_row = 0
         envelope = outcome.envelope
         count = len(envelope.records)
-        digest = records_digest(envelope.records) if count else None
-        if digest is not None and digest == previous_digest:
+        fingerprint = page_fingerprint(envelope.records)
+        if count and fingerprint == previous:
             anomaly(
                 PagingAnomaly.REPEATED_PAGE,
                 None,
@@ -303,7 +338,7 @@ def iter_page_numbers(
                 "the server sent the previous page again; stopping",
             )
             return
-        previous_digest = digest
+        previous = fingerprint
         if envelope.limit is not None and envelope.limit > 0:
             if plan.limit is None and envelope.limit < page_size and size_param:
                 anomaly(
@@ -336,7 +371,18 @@ def iter_page_numbers(
             anomaly(PagingAnomaly.SHORT_PAGE, plan.limit, count)
         if plan.total is not None and start_page == 1 and plan.received > plan.total:
             anomaly(PagingAnomaly.OVER_TOTAL, plan.total, plan.received)
-        yield make_page(number, envelope, outcome.attempts, plan.limit, last)
+        if (
+            read_ahead is not None
+            and last is not None
+            and number < last
+            and number + 1 - start_page < max_pages
+        ):
+            read_ahead.start(number + 1, partial(request, number + 1, envelope.records))
+        before = envelope.records
+        page = make_page(number, envelope, outcome.attempts, plan.limit, last)
+        del envelope, outcome
+        yield page
+        del page
         if last is not None:
             done = number >= last
         else:

@@ -7,22 +7,52 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import sys
+import tomllib
 from collections.abc import Sequence
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from pmp_intel.__about__ import __version__
-from pmp_intel.cli import compliance, db, demo, extract, kev, legacy, metrics, simulator
-from pmp_intel.cli.context import CommandContext, settings_error_line
+from pmp_intel.cli.context import CommandContext, database_error_line, settings_error_line
 from pmp_intel.errors import PMPIntelError
 
-#: Command modules; each has ``register(subparsers)``.
-COMMANDS = (db, extract, demo, simulator, metrics, compliance, kev, legacy)
+#: Command → the module (in this package) that registers it with ``register(subparsers)``.
+#: Only the chosen command's module is imported: a cron ``extract`` never loads the demo,
+#: the legacy importer or the report renderers.
+COMMANDS = {
+    "db": "db",
+    "extract": "extract",
+    "status": "extract",
+    "demo": "demo",
+    "simulator": "simulator",
+    "metrics": "metrics",
+    "compliance": "compliance",
+    "kev": "kev",
+    "migrate-legacy": "legacy",
+}
+#: Top-level options that take a value (to find the command word in ``argv``).
+_VALUE_OPTIONS = frozenset({"--database-url"})
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every command registered."""
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The first argument that is not a top-level option or its value."""
+    expects_value = False
+    for token in argv:
+        if expects_value:
+            expects_value = False
+        elif token in _VALUE_OPTIONS:
+            expects_value = True
+        elif not token.startswith("-"):
+            return token
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: every command, or only the one ``argv`` names when it names
+    a known one."""
     parser = argparse.ArgumentParser(
         prog="pmp-intel",
         description="Patch Manager Plus estate → one trendable database.",
@@ -35,8 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
         "or ~/.maia/databases/intelligence/pmp_intelligence.db)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(subparsers)
+    chosen = COMMANDS.get(_command_word(argv) or "") if argv is not None else None
+    modules = [chosen] if chosen else list(dict.fromkeys(COMMANDS.values()))
+    for name in modules:
+        importlib.import_module(f"pmp_intel.cli.{name}").register(subparsers)
     return parser
 
 
@@ -55,8 +87,9 @@ def _tune_garbage_collector() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
@@ -70,6 +103,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except ValidationError as exc:
         ctx.error(settings_error_line(exc))
+        return 1
+    except tomllib.TOMLDecodeError as exc:  # the message holds a position, no content
+        ctx.error(f"invalid configuration: pmp-intel.toml is not valid TOML: {exc}")
+        return 1
+    except SQLAlchemyError as exc:  # e.g. the disk filled up in the middle of a run
+        ctx.error(database_error_line(exc))
         return 1
     except KeyboardInterrupt:
         ctx.error("interrupted")

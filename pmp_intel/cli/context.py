@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import sys
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from rich.console import Console
-from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from pmp_intel.settings import Settings
+
+if TYPE_CHECKING:  # rich and the engine are loaded when a command first prints or queries
+    from rich.console import Console
+    from sqlalchemy import Engine
 
 
 def settings_error_line(exc: ValidationError) -> str:
@@ -25,13 +28,34 @@ def settings_error_line(exc: ValidationError) -> str:
     return "invalid configuration: " + "; ".join(problems)
 
 
+def database_error_line(exc: SQLAlchemyError) -> str:
+    """One line for a database failure: the driver's first line, never the statement or its
+    parameters (they may hold inventory data)."""
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip()
+    first = text.splitlines()[0] if text else type(original).__name__
+    return f"database error: {first}"
+
+
 class CommandContext:
     """Settings, consoles and the database engine for one CLI invocation."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
-        self.err = Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+    @cached_property
+    def out(self) -> Console:
+        """Standard output as a rich console."""
+        from rich.console import Console
+
+        return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+
+    @cached_property
+    def err(self) -> Console:
+        """Standard error as a rich console."""
+        from rich.console import Console
+
+        return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
     def setting_overrides(self) -> dict[str, Any]:
         """Flags that override configuration (only those given on the command line)."""

@@ -9,10 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from pmp_intel.cli.context import CommandContext
 from pmp_intel.extract.extractor import Extractor
@@ -21,6 +18,9 @@ from pmp_intel.logs import configure_logging
 from pmp_intel.settings import LogFormat
 from pmp_intel.store.engine import session_factory
 from pmp_intel.store.schema import ensure_schema
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(subparsers: Any) -> None:
@@ -75,8 +75,7 @@ def run_extract(args: argparse.Namespace, ctx: CommandContext) -> int:
     settings = ctx.settings
     log_format = LogFormat(args.log_format) if args.log_format else settings.log_format
     configure_logging(log_format)
-    stderr = Console(file=sys.stderr)
-    show_bar = log_format is not LogFormat.JSON and stderr.is_terminal
+    show_bar = log_format is not LogFormat.JSON and sys.stderr.isatty()
     endpoints = (
         [e.strip() for e in args.endpoints.split(",") if e.strip()] if (args.endpoints) else None
     )
@@ -88,7 +87,7 @@ def run_extract(args: argparse.Namespace, ctx: CommandContext) -> int:
         max_pages=args.max_pages,
         max_minutes=args.max_minutes,
         reset=args.reset,
-        console=stderr if show_bar else None,
+        console=ctx.err if show_bar else None,
         analyses=[] if args.no_analysis else None,
     )
     result = extractor.run()
@@ -118,6 +117,8 @@ def run_status(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 def print_status(console: Console, report: StatusReport) -> None:
     """The status report as rich tables."""
+    from rich.table import Table
+
     if not report.known:
         console.print(f"source {report.source!r}: no extraction yet", markup=False)
         return

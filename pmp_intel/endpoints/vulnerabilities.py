@@ -204,7 +204,9 @@ class DcapiSystemReport(Endpoint):
     api_version = None
     record_key = "systemreport"
     paging = PagingStyle.DCAPI_PAGED
-    max_page_size = 100
+    #: A system record nests every patch of the system (about 40 on average): 50 systems a
+    #: page is ~2,000 states, as much per page as 1,000 flat records of other endpoints.
+    max_page_size = 50
     model = ThreatSystemRecord
     entity = "system_patch_state"
     entity_columns = STATE_COLUMNS

@@ -25,9 +25,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from sqlalchemy import Engine, distinct, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,11 +74,17 @@ from pmp_intel.store.models import (
 from pmp_intel.store.schema import ensure_schema
 from pmp_intel.store.types import utcnow
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 #: A gap tried in this many runs is abandoned (the page is assumed gone for good).
 GAP_MAX_RUNS = 3
 #: Entity whose distinct natural keys measure coverage, and the endpoint reporting its total.
 COVERAGE_ENDPOINT = "allsystems"
 MILESTONES = (25, 50, 75)
+#: Seconds between lock heartbeats while pages are committed (the lock is taken over after
+#: 30 minutes without one).
+HEARTBEAT_EVERY_S = 60.0
 #: Records a checkpoint may hold relative to the server's total before it is called corrupt:
 #: page drift (rows shifting while paging) legitimately delivers some records twice.
 DRIFT_ALLOWANCE = 1.5
@@ -124,6 +129,11 @@ class _EndpointState:
     total_reported: int | None = None
     error: str | None = None
     seen_parents: set[str] = field(default_factory=set)
+    #: When this run started and finished reading the endpoint, and the seconds it took
+    #: (not yet added to its ``endpoint_runs`` row).
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    elapsed_s: float = 0.0
 
 
 class Extractor:
@@ -280,7 +290,12 @@ class Extractor:
         observer = RunObserver(self.log, lambda: self._snapshot_id, self._on_attempt_failure)
         states = {e.name: _EndpointState(e) for e in endpoints}
         client = self.client_factory(self.settings, observer)
-        writer = PageWriter(sessions, snapshot_id, self.settings.commit_every_pages)
+        writer = PageWriter(
+            sessions,
+            snapshot_id,
+            self.settings.commit_every_pages,
+            on_commit=self._heartbeat_every(lock, HEARTBEAT_EVERY_S),
+        )
         try:
             with client:
                 try:
@@ -305,6 +320,20 @@ class Extractor:
         except (AuthenticationError, PMPAPIError) as exc:
             writer.rollback()
             return self._fail(sessions, result, states, observer, str(exc))
+
+    def _heartbeat_every(self, lock: SourceLock, seconds: float) -> Callable[[], None]:
+        """A commit hook refreshing the lock's heartbeat at most every ``seconds``: an
+        endpoint that pages for longer than the lock's staleness limit keeps its lock."""
+        last = self.monotonic()
+
+        def beat() -> None:
+            nonlocal last
+            moment = self.monotonic()
+            if moment - last >= seconds:
+                lock.heartbeat()
+                last = moment
+
+        return beat
 
     # -- gaps ----------------------------------------------------------------------------
     def _retry_gaps(
@@ -495,13 +524,38 @@ class Extractor:
             state.error = f"replaced by {replacement.endpoint.name}"
             progress.finish(endpoint.name)
             return
+        state.started_at = state.started_at or utcnow()
+        started = self.monotonic()
+        try:
+            self._read_endpoint(sessions, writer, client, state, progress)
+            writer.commit()
+        finally:  # a budget stop also counts the time spent
+            state.elapsed_s += self.monotonic() - started
+        state.finished_at = utcnow()
+        lock.heartbeat()
+        progress.finish(endpoint.name)
+        if state.status in (EndpointRunStatus.PARTIAL, EndpointRunStatus.FAILED):
+            self.notifier.notify(
+                f"{endpoint.name}: {state.gaps} page(s) could not be read", urgent=True
+            )
+        self._save_endpoint_runs(sessions, {endpoint.name: state}, observer)
+
+    def _read_endpoint(
+        self,
+        sessions: sessionmaker[Session],
+        writer: PageWriter,
+        client: PMPClient,
+        state: _EndpointState,
+        progress: RunProgress,
+    ) -> None:
+        endpoint = state.endpoint
         for _attempt in range(2):
             try:
                 if endpoint.paging.fan_out:
                     self._read_fan_out(sessions, writer, client, state, progress)
                 else:
                     self._read_paged(sessions, writer, client, state, progress)
-                break
+                return
             except _RestartEndpoint:
                 writer.commit()
                 writer.discard_endpoint(endpoint.name)
@@ -513,14 +567,6 @@ class Extractor:
                     snapshot_id=self._snapshot_id,
                     endpoint=endpoint.name,
                 )
-        writer.commit()
-        lock.heartbeat()
-        progress.finish(endpoint.name)
-        if state.status in (EndpointRunStatus.PARTIAL, EndpointRunStatus.FAILED):
-            self.notifier.notify(
-                f"{endpoint.name}: {state.gaps} page(s) could not be read", urgent=True
-            )
-        self._save_endpoint_runs(sessions, {endpoint.name: state}, observer)
 
     def _read_paged(
         self,
@@ -808,7 +854,7 @@ class Extractor:
         page: Page,
         state: _EndpointState | None,
     ) -> None:
-        rows = [row for record in page.records for row in endpoint.rows(record, parent=page.parent)]
+        rows = (row for record in page.records for row in endpoint.rows(record, parent=page.parent))
         for record in page.records:  # single-object endpoints: one record per page
             summary = endpoint.summary_columns(record)
             if summary:  # _upsert_summary merges the partial ``raw`` objects
@@ -919,7 +965,7 @@ class Extractor:
                     run = EndpointRun(
                         snapshot_id=self._snapshot_id,
                         endpoint=name,
-                        started_at=utcnow(),
+                        started_at=state.started_at or utcnow(),
                         pages=0,
                         records=0,
                         requests=0,
@@ -941,10 +987,11 @@ class Extractor:
                 if state.total_reported is not None:
                     run.total_reported = state.total_reported
                 run.error_message = state.error
+                run.duration_ms += round(state.elapsed_s * 1000)
                 if state.status is not EndpointRunStatus.RUNNING:
-                    run.finished_at = utcnow()
-                    run.duration_ms = int((run.finished_at - run.started_at).total_seconds() * 1000)
+                    run.finished_at = state.finished_at or utcnow()
                 state.pages = state.records = state.gaps = 0
+                state.elapsed_s = 0.0
 
     # -- endings -------------------------------------------------------------------------
     def _coverage(self, session: Session, snapshot_id: int, gap_run: bool) -> Coverage:
@@ -968,6 +1015,35 @@ class Extractor:
             )
             reported = summary if summary is not None else snapshot.systems_reported
         return Coverage(extracted, reported)
+
+    def _coverage_failure(self, session: Session, snapshot_id: int, coverage: Coverage) -> str:
+        """Why a snapshot missed its coverage target, in one line."""
+        target = f"{self.settings.coverage_target * 100:.0f}%"
+        if coverage.pct is not None:
+            return (
+                f"coverage {coverage.pct:.1f}% ({coverage.extracted:,} of {coverage.reported:,} "
+                f"systems) is below the target {target}"
+            )
+        gap = session.scalars(
+            select(ExtractionGap)
+            .where(
+                ExtractionGap.snapshot_id == snapshot_id,
+                ExtractionGap.endpoint == COVERAGE_ENDPOINT,
+                ExtractionGap.status == GapStatus.OPEN.value,
+            )
+            .order_by(ExtractionGap.page)
+            .limit(1)
+        ).first()
+        if gap is None:
+            return (
+                f"no system could be counted: {COVERAGE_ENDPOINT} gave no total "
+                f"(coverage target {target})"
+            )
+        status = f", HTTP {gap.http_status}" if gap.http_status else ""
+        return (
+            f"no system could be counted: {COVERAGE_ENDPOINT} page {gap.page} failed "
+            f"({gap.error_type}{status}, {gap.attempts} attempt(s))"
+        )
 
     def _merge_plans(
         self,
@@ -1066,9 +1142,8 @@ class Extractor:
             result.systems_reported = coverage.reported
             result.gaps_open = gaps_open
             if status is SnapshotStatus.FAILED:
-                pct = f"{coverage.pct:.1f}" if coverage.pct is not None else "unknown"
                 fail_snapshot(
-                    session, snapshot, f"coverage {pct}% is below the target {target * 100:.0f}%"
+                    session, snapshot, self._coverage_failure(session, snapshot_id, coverage)
                 )
                 result.outcome = RunOutcome.FAILED
                 result.error = snapshot.error_message
@@ -1096,16 +1171,29 @@ class Extractor:
                         closed_missing=m.closed_missing,
                         closed_orphans=m.closed_orphans,
                     )
-        if result.merged:
-            self._analyse(sessions, snapshot_id)
+                session.flush()
+                self._analyse(session, snapshot_id)
         return self._report(sessions, result)
 
-    def _analyse(self, sessions: sessionmaker[Session], snapshot_id: int) -> None:
+    def _analyse(self, session: Session, snapshot_id: int) -> None:
+        """Run the analyses in the merge's own transaction, each in a savepoint.
+
+        The merged snapshot, its metrics and its compliance become visible together: a
+        reader never sees the new snapshot as the latest without them, and a crash before
+        the commit leaves the snapshot open for the next run to merge and analyse again.
+        A failing analysis rolls back only its own savepoint and is logged.
+        """
+        connection = session.connection()
+        nested = sessionmaker(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         for analysis in self.analyses:
             name = getattr(analysis, "__name__", "analysis")
+            savepoint = connection.begin_nested()
             try:
-                analysis(sessions, snapshot_id)
+                analysis(nested, snapshot_id)
             except Exception as exc:  # an analysis bug must not undo a merged snapshot
+                savepoint.rollback()
                 log_event(
                     self.log,
                     logging.ERROR,
@@ -1116,6 +1204,7 @@ class Extractor:
                     error=f"{type(exc).__name__}: {exc}",
                 )
             else:
+                savepoint.commit()
                 log_event(
                     self.log,
                     logging.INFO,

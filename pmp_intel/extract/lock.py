@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pmp_intel.errors import PMPIntelError
+from pmp_intel.store.engine import begin_writing
 from pmp_intel.store.models import ExtractionLock
 from pmp_intel.store.types import utcnow
 
@@ -72,6 +73,7 @@ class SourceLock:
         moment = self.now()
         try:
             with self.sessions() as session, session.begin():
+                begin_writing(session)
                 session.add(
                     ExtractionLock(
                         source_id=self.source_id,
@@ -85,6 +87,7 @@ class SourceLock:
         except IntegrityError:
             pass
         with self.sessions() as session, session.begin():
+            begin_writing(session)
             existing = session.get(ExtractionLock, self.source_id, with_for_update=True)
             if existing is None:  # released in between: try once more from scratch
                 session.add(
@@ -116,6 +119,7 @@ class SourceLock:
         if snapshot_id is not None:
             values["snapshot_id"] = snapshot_id
         with self.sessions() as session, session.begin():
+            begin_writing(session)
             session.execute(
                 update(ExtractionLock)
                 .where(
@@ -128,6 +132,7 @@ class SourceLock:
     def release(self) -> None:
         """Give the lock up (only if this process still holds it)."""
         with self.sessions() as session, session.begin():
+            begin_writing(session)
             session.execute(
                 delete(ExtractionLock).where(
                     ExtractionLock.source_id == self.source_id,

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from pmp_intel.__about__ import __version__
 from pmp_intel.store.merge import clear_staging
 from pmp_intel.store.models import (
+    ENTITIES,
     ExtractionCheckpoint,
     ExtractionGap,
     GapStatus,
@@ -140,7 +141,8 @@ def gap_retry_target(session: Session, source_id: int, max_runs: int) -> Snapsho
 
     A later run retries those pages first (into that snapshot) before it starts a new one.
     Gaps already tried in ``max_runs`` runs are abandoned here, so a page that never heals
-    cannot stop new snapshots forever.
+    cannot stop new snapshots forever. A partial snapshot still holding staged rows (a gap
+    run recovered pages, then died before merging them) is a target too, so that they merge.
     """
     latest = latest_snapshot(session, source_id)
     if latest is None or latest.status != SnapshotStatus.PARTIAL:
@@ -154,7 +156,18 @@ def gap_retry_target(session: Session, source_id: int, max_runs: int) -> Snapsho
         )
         .values(status=GapStatus.ABANDONED.value, closed_at=utcnow())
     )
-    return latest if count_open_gaps(session, latest.id) else None
+    if count_open_gaps(session, latest.id) or has_staged_rows(session, latest.id):
+        return latest
+    return None
+
+
+def has_staged_rows(session: Session, snapshot_id: int) -> bool:
+    """True when any staging table holds rows of ``snapshot_id`` (not merged yet)."""
+    for _history, staging in ENTITIES.values():
+        table: Table = staging.__table__  # type: ignore[attr-defined]
+        if session.scalar(select(exists().where(table.c.snapshot_id == snapshot_id))):
+            return True
+    return False
 
 
 @dataclass(frozen=True)

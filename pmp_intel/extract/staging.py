@@ -10,30 +10,46 @@ A page written again after such a loss cannot duplicate, because staging rows ar
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Dialect, Table, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pmp_intel.store.bulk import bulk_insert
+from pmp_intel.store.bulk import BulkInsert
+from pmp_intel.store.engine import begin_writing
 from pmp_intel.store.models import ENTITIES, ExtractionCheckpoint, ExtractionGap
 from pmp_intel.store.types import utcnow
 
-#: Columns the writer sets itself on every staging row.
-_STAGING_COLUMNS = frozenset({"id", "snapshot_id", "endpoint", "parent_key", "page", "seq"})
+#: Columns the writer sets itself on every staging row, in the order it writes them.
+_BOOKKEEPING = ("snapshot_id", "endpoint", "parent_key", "page", "seq")
 
 
 class UnknownColumnError(ValueError):
     """An endpoint mapped a record onto a column its entity does not have (a bug)."""
 
 
-def _entity_columns(entity: str) -> tuple[Table, frozenset[str]]:
-    if entity not in ENTITIES:
-        raise UnknownColumnError(f"unknown entity {entity!r}")
-    table: Table = ENTITIES[entity][1].__table__  # type: ignore[attr-defined]
-    return table, frozenset(c.name for c in table.columns) - _STAGING_COLUMNS
+@dataclass(frozen=True)
+class _StagingTable:
+    """One entity's staging table: its data columns and the prepared insert."""
+
+    table: Table
+    columns: tuple[str, ...]
+    names: frozenset[str]
+    insert: BulkInsert
+
+    @classmethod
+    def of(cls, entity: str, dialect: Dialect) -> _StagingTable:
+        if entity not in ENTITIES:
+            raise UnknownColumnError(f"unknown entity {entity!r}")
+        table: Table = ENTITIES[entity][1].__table__  # type: ignore[attr-defined]
+        columns = tuple(
+            c.name for c in table.columns if c.name != "id" and c.name not in _BOOKKEEPING
+        )
+        return cls(
+            table, columns, frozenset(columns), BulkInsert(table, _BOOKKEEPING + columns, dialect)
+        )
 
 
 @dataclass(frozen=True)
@@ -56,16 +72,23 @@ class PageWriter:
     clean exit, rolls it back on an exception)."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], snapshot_id: int, commit_every: int = 10
+        self,
+        sessions: sessionmaker[Session],
+        snapshot_id: int,
+        commit_every: int = 10,
+        *,
+        on_commit: Callable[[], object] | None = None,
     ) -> None:
         if commit_every < 1:
             raise ValueError("commit_every must be at least 1")
         self.snapshot_id = snapshot_id
         self.commit_every = commit_every
+        #: Called after each commit, outside any transaction of the writer.
+        self.on_commit = on_commit
         self._sessions = sessions
         self._session: Session | None = None
         self._pending_pages = 0
-        self._columns: dict[str, tuple[Table, frozenset[str]]] = {}
+        self._tables: dict[str, _StagingTable] = {}
         self.pages_committed = 0
         self.rows_written = 0
 
@@ -76,6 +99,7 @@ class PageWriter:
         if self._session is None:
             self._session = self._sessions()
             self._session.begin()
+            begin_writing(self._session)
         return self._session
 
     def commit(self) -> None:
@@ -87,6 +111,8 @@ class PageWriter:
         self._session = None
         self.pages_committed += self._pending_pages
         self._pending_pages = 0
+        if self.on_commit is not None:
+            self.on_commit()
 
     def rollback(self) -> None:
         """Drop the pending batch."""
@@ -111,35 +137,29 @@ class PageWriter:
             self.commit()
 
     # -- writing -----------------------------------------------------------------------
-    def _table(self, entity: str) -> tuple[Table, frozenset[str]]:
-        if entity not in self._columns:
-            self._columns[entity] = _entity_columns(entity)
-        return self._columns[entity]
+    def _table(self, entity: str, session: Session) -> _StagingTable:
+        table = self._tables.get(entity)
+        if table is None:
+            table = self._tables[entity] = _StagingTable.of(entity, session.get_bind().dialect)
+        return table
 
     def write_page(self, write: PageWrite) -> int:
         """Stage one page's rows and advance its checkpoint; returns the rows written."""
-        by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for seq, (entity, values) in enumerate(write.rows):
-            _table, columns = self._table(entity)
-            unknown = set(values) - columns
-            if unknown:
-                raise UnknownColumnError(
-                    f"{write.endpoint}: {entity} has no column(s) {', '.join(sorted(unknown))}"
-                )
-            row = dict.fromkeys(columns)
-            row.update(values)
-            row.update(
-                snapshot_id=self.snapshot_id,
-                endpoint=write.endpoint,
-                parent_key=write.parent_key,
-                page=write.page,
-                seq=seq,
-            )
-            by_entity[entity].append(row)
         session = self.session
+        by_entity: dict[str, list[list[Any]]] = defaultdict(list)
+        fixed = (self.snapshot_id, write.endpoint, write.parent_key, write.page)
+        for seq, (entity, values) in enumerate(write.rows):
+            staging = self._table(entity, session)
+            if not values.keys() <= staging.names:
+                unknown = sorted(set(values) - staging.names)
+                raise UnknownColumnError(
+                    f"{write.endpoint}: {entity} has no column(s) {', '.join(unknown)}"
+                )
+            by_entity[entity].append([*fixed, seq, *map(values.get, staging.columns)])
+        connection = session.connection()
         written = 0
         for entity, rows in by_entity.items():
-            written += bulk_insert(session.connection(), self._table(entity)[0], rows)
+            written += self._tables[entity].insert.execute(connection, rows)
         self._checkpoint(session, write, written if write.records is None else write.records)
         self.rows_written += written
         self._page_done()

@@ -15,12 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pmp_intel.errors import ConfigurationError
+from pmp_intel.errors import ConfigurationError, DatabaseError
 from pmp_intel.settings import Settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -86,7 +86,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        immediate = connection.get_execution_options().get(SQLITE_BEGIN) == "immediate"
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_db_engine(
@@ -102,7 +103,12 @@ def create_db_engine(
     parsed = parse_database_url(url)
     path = sqlite_path(parsed)
     if path is not None:
-        prepare_sqlite_file(path)
+        try:
+            prepare_sqlite_file(path)
+        except OSError as exc:  # read-only or missing folder, a folder in the file's place
+            raise DatabaseError(
+                f"cannot create the database file {path}: {exc.strerror or exc}"
+            ) from None
     kwargs.setdefault("pool_pre_ping", parsed.get_backend_name() != "sqlite")
     try:
         engine = create_engine(parsed, **kwargs)
@@ -116,6 +122,22 @@ def create_db_engine(
     if parsed.get_backend_name() == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+#: Connection execution option: ``"immediate"`` makes SQLite begin the transaction with
+#: ``BEGIN IMMEDIATE``. A deferred SQLite transaction that reads and then writes fails at
+#: once with "database is locked" when another connection committed after its read began
+#: (the busy timeout does not apply to that upgrade); an immediate one takes the write
+#: lock at its start, waiting up to the busy timeout. Readers keep deferred transactions,
+#: which never block (WAL).
+SQLITE_BEGIN = "pmp_intel_sqlite_begin"
+WRITER_OPTIONS: dict[str, Any] = {SQLITE_BEGIN: "immediate"}
+
+
+def begin_writing(session: Session) -> Connection:
+    """Start ``session``'s transaction as a writer (``BEGIN IMMEDIATE`` on SQLite); call it
+    before the session runs anything. Returns the session's connection."""
+    return session.connection(execution_options=WRITER_OPTIONS)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -136,6 +158,7 @@ def unit_of_work(engine_or_factory: Engine | sessionmaker[Session]) -> Iterator[
         else engine_or_factory
     )
     with factory() as session, session.begin():
+        begin_writing(session)
         yield session
 
 

@@ -8,7 +8,8 @@ and PostgreSQL; no Python loop touches a row. For each entity, in the caller's t
    row keeps its values and takes the others' only where it has none; repeated natural keys
    (page drift) keep the row written last;
 2. **close changed versions**: a current row whose non-volatile columns differ (NULL-safe)
-   from the incoming row gets ``valid_to_snapshot_id`` = this snapshot;
+   from the incoming row gets ``valid_to_snapshot_id`` = this snapshot; a row this very
+   snapshot created (a gap run merging into it again) is completed in place instead;
 3. **insert** a new current version for every incoming natural key that now has none;
 4. **refresh volatile columns** (last contact, live status, …) in place on unchanged rows;
 5. **close missing entities**, but only where the caller says the endpoint was read in full
@@ -190,8 +191,20 @@ def merge_entity(
         session,
         update(h)
         .values(valid_to_snapshot_id=snapshot_id)
-        .where(current, staged, _key_match(h, stg, t.natural_key))
+        .where(current, h.c.valid_from_snapshot_id < snapshot_id, staged)
+        .where(_key_match(h, stg, t.natural_key))
         .where(not_(_same_values(h, stg, t.compared))),
+    )
+    # 2b. a version born in this very snapshot (a gap run merging into it again) is completed
+    # in place: closing it would leave an empty range and a second version with the same
+    # (key, valid_from), which the unique constraint refuses
+    _run(
+        session,
+        update(h)
+        .values({c: func.coalesce(stg.c[c], h.c[c]) for c in t.columns})
+        .where(current, h.c.valid_from_snapshot_id == snapshot_id, staged)
+        .where(_key_match(h, stg, t.natural_key))
+        .where(not_(_same_values(h, stg, t.columns))),
     )
 
     # 3. a new current version for every incoming key without one

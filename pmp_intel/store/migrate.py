@@ -43,7 +43,8 @@ def alembic_config(engine: Engine | None = None, **x_args: str) -> Config:
     return config
 
 
-def _describe(exc: BaseException, engine: Engine) -> str:
+def describe_failure(exc: BaseException, engine: Engine) -> str:
+    """One line naming the database (password hidden) and the driver's first line."""
     original = getattr(exc, "orig", None) or exc
     first_line = (
         str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
@@ -56,7 +57,7 @@ def upgrade(engine: Engine, revision: str = "head", **x_args: str) -> None:
     try:
         command.upgrade(alembic_config(engine, **x_args), revision)
     except (OperationalError, DBAPIError) as exc:
-        raise DatabaseError(_describe(exc, engine)) from None
+        raise DatabaseError(describe_failure(exc, engine)) from None
 
 
 def downgrade(engine: Engine, revision: str) -> None:
@@ -64,7 +65,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     try:
         command.downgrade(alembic_config(engine), revision)
     except (OperationalError, DBAPIError) as exc:
-        raise DatabaseError(_describe(exc, engine)) from None
+        raise DatabaseError(describe_failure(exc, engine)) from None
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -73,7 +74,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except (OperationalError, DBAPIError) as exc:
-        raise DatabaseError(_describe(exc, engine)) from None
+        raise DatabaseError(describe_failure(exc, engine)) from None
 
 
 def head_revision() -> str:

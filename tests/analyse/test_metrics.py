@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from estate import CHROME, DELL_BIOS, INTEL_DRIVER, NOW, SEVEN_ZIP, WINDOWS_CU, WORD, Estate
@@ -253,17 +254,20 @@ def test_recomputation_replaces_and_reads_back(
 ) -> None:
     calc = calculator(bind)
     first = calc.calculate(estate.snapshot.id)
-    counts = [
-        factory_session.execute(select(func.count()).select_from(t)).scalar_one()
-        for t in METRIC_TABLES
-    ]
+    def count(table: Any) -> int:  # this snapshot's rows (other tests' snapshots may exist)
+        return int(
+            factory_session.execute(
+                select(func.count())
+                .select_from(table)
+                .where(table.snapshot_id == estate.snapshot.id)
+            ).scalar_one()
+        )
+
+    counts = [count(t) for t in METRIC_TABLES]
     second = calc.calculate(estate.snapshot.id)
 
     assert second == first
-    assert [
-        factory_session.execute(select(func.count()).select_from(t)).scalar_one()
-        for t in METRIC_TABLES
-    ] == counts
+    assert [count(t) for t in METRIC_TABLES] == counts
     assert calc.get(estate.snapshot.id) == first
     assert counts[0] == len(first.patches) > 4
 

@@ -70,6 +70,7 @@ def make_client(
     concurrency: int = 2,
     rate: float = 1000.0,
     session: requests.Session | None = None,
+    read_ahead: bool = True,
 ) -> tuple[PMPClient, EventCollector, FakeClock]:
     """A client on BASE with a fake clock (no real sleeps) and an event collector."""
     clock = clock or FakeClock()
@@ -81,6 +82,6 @@ def make_client(
     client = PMPClient(
         BASE, tokens, session=session, rate_limiter=TokenBucket(rate, burst=rate, clock=clock),
         policy=policy, page_limit=page_limit, concurrency=concurrency, clock=clock,
-        on_event=events,
+        on_event=events, read_ahead=read_ahead,
     )
     return client, events, clock

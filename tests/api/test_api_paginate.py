@@ -14,7 +14,7 @@ import responses
 from api_helpers import BASE, Spec, envelope, make_client
 
 from pmp_intel.api.errors import Action, ErrorType
-from pmp_intel.api.events import PagingAnomaly, PagingEvent
+from pmp_intel.api.events import AttemptEvent, PagingAnomaly, PagingEvent
 from pmp_intel.api.paginate import Page, PageFailure, PagingStyle, infer_limit
 
 URL = BASE + "/api/1.4/patch/things"
@@ -116,13 +116,38 @@ def test_infer_limit() -> None:
 @responses.activate
 def test_pages_stream_one_at_a_time() -> None:
     seen = serve(ignoring(100))
-    client, _, _ = make_client()
+    client, _, _ = make_client(read_ahead=False)
     iterator = client.iter_pages(Spec())
     first = next(iterator)
     assert isinstance(first, Page)
     assert len(seen) == 1
     next(iterator)
     assert len(seen) == 2
+
+
+@responses.activate
+def test_read_ahead_requests_one_page_ahead_and_waits_for_it_on_close() -> None:
+    seen = serve(ignoring(100))
+    client, events, _ = make_client()
+    iterator = client.iter_pages(Spec())
+    first = next(iterator)
+    assert isinstance(first, Page)
+    assert first.number == 1
+    iterator.close()  # page 2 was already asked for; closing waits for its answer
+    assert [q["page"] for q in seen] == [["1"], ["2"]]
+    # the read-ahead attempt was reported before close() returned
+    assert len(events.of(AttemptEvent)) == 2
+
+
+@responses.activate
+def test_read_ahead_yields_the_same_pages_in_order() -> None:
+    serve(ignoring(100))
+    client, _, _ = make_client()
+    with_ahead = pages(list(client.iter_pages(Spec())))
+    plain, _, _ = make_client(read_ahead=False)
+    without = pages(list(plain.iter_pages(Spec())))
+    assert [(p.number, p.raw) for p in with_ahead] == [(p.number, p.raw) for p in without]
+    assert [p.number for p in with_ahead] == [1, 2, 3, 4]
 
 
 @responses.activate
@@ -145,6 +170,45 @@ def test_repeated_page_stops_an_endless_loop() -> None:
     assert len(pages(result)) == 1
     assert len(seen) == 2
     assert anomalies(events) == [PagingAnomaly.LIMIT_IGNORED, PagingAnomaly.REPEATED_PAGE]
+
+
+def drifting(total: int, shifted: dict[int, int]):  # type: ignore[no-untyped-def]
+    """Pages of 25; page p's first ``shifted[p]`` answers start that many records early."""
+    data = dataset(total)
+    left = dict(shifted)
+
+    def handler(page: int, size: int | None, query: dict[str, list[str]]) -> str:
+        start = (page - 1) * 25
+        if left.get(page):
+            left[page] -= 1
+            start -= 3
+        return envelope("things", data[start: start + 25], total=total, limit=25, page=page)
+
+    return handler
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+@responses.activate
+def test_a_page_sliding_back_is_retried_as_page_drift(read_ahead: bool) -> None:
+    seen = serve(drifting(100, {3: 1}))
+    client, events, _ = make_client(read_ahead=read_ahead)
+    result = pages(list(client.iter_pages(Spec())))
+    assert [r["id"] for p in result for r in p.raw] == list(range(100))  # nothing lost
+    assert [q["page"] for q in seen] == [["1"], ["2"], ["3"], ["3"], ["4"]]
+    drift = [e for e in events.of(AttemptEvent) if e.error_type is ErrorType.PAGE_DRIFT]
+    assert [(e.page, e.action) for e in drift] == [(3, Action.BACKOFF_AND_RETRY)]
+
+
+@responses.activate
+def test_a_page_that_keeps_drifting_becomes_a_gap() -> None:
+    serve(drifting(100, {2: 99}))
+    client, _, _ = make_client(max_attempts=3)
+    result = list(client.iter_pages(Spec()))
+    failures = [o for o in result if isinstance(o, PageFailure)]
+    assert [(f.number, f.error_type, f.attempts) for f in failures] == [
+        (2, ErrorType.PAGE_DRIFT, 3)
+    ]
+    assert [p.number for p in pages(result)] == [1, 3, 4]  # page 3 is not compared with a gap
 
 
 @responses.activate

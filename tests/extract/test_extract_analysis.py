@@ -60,3 +60,37 @@ def test_metrics_agree_with_the_simulator_and_its_summary(
         )
     assert rows == 1
     assert again == checks
+
+
+def test_a_failing_analysis_rolls_back_only_itself(engine: Engine, database_url: str) -> None:
+    from pmp_intel.extract.extractor import default_analyses
+    from pmp_intel.store.models import Snapshot
+
+    def half_done_then_broken(sessions, snapshot_id):  # type: ignore[no-untyped-def]
+        with sessions() as session, session.begin():
+            MetricsCalculator(sessions).calculate(snapshot_id)  # writes metric rows...
+            raise RuntimeError("analysis bug")  # ...then fails: they must not stay
+
+    with simulated_pmp(systems=20, seed=43) as pmp:
+        settings = settings_for(pmp, database_url)
+        checker = default_analyses(settings)[1]
+        result = Extractor(
+            settings, engine=engine, analyses=[half_done_then_broken, checker]
+        ).run()
+    assert result.exit_code == 0
+    with Session(engine) as session:
+        snapshot = session.get(Snapshot, result.snapshot_id)
+        metric_rows = session.scalar(
+            select(func.count())
+            .select_from(PatchMetric)
+            .where(PatchMetric.snapshot_id == result.snapshot_id)
+        )
+        checks = session.scalar(
+            select(func.count())
+            .select_from(ComplianceCheck)
+            .where(ComplianceCheck.snapshot_id == result.snapshot_id)
+        )
+    assert snapshot is not None
+    assert snapshot.status == "complete"  # the merge stands
+    assert metric_rows == 0  # the failed analysis left nothing behind
+    assert checks  # the next analysis still ran

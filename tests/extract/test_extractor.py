@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections import Counter
 
@@ -78,6 +79,47 @@ def test_clean_run_holds_exactly_the_servers_data(
     assert kinds["extraction_progress"] >= 10
     assert kinds["page_extraction_failed"] == 0
     assert all("eta_seconds" in e for e in events(logs) if e["event_type"] == "extraction_progress")
+
+
+def test_endpoint_runs_time_each_endpoint_on_its_own(engine: Engine, database_url: str) -> None:
+    ticks = iter(range(0, 10**6, 2))  # every monotonic reading is 2 s after the previous one
+    with simulated_pmp(systems=SYSTEMS, seed=3) as pmp:
+        settings = settings_for(pmp, database_url)
+        result = extract(settings, engine, monotonic=lambda: float(next(ticks)))
+    with Session(engine) as session:
+        runs = session.scalars(
+            select(EndpointRun)
+            .where(EndpointRun.snapshot_id == result.snapshot_id, EndpointRun.status == "complete")
+            .order_by(EndpointRun.started_at)
+        ).all()
+    assert len(runs) >= 10
+    for run in runs:
+        assert run.finished_at is not None
+        assert run.started_at <= run.finished_at
+        # an endpoint is timed from its own start to its own end, by the injected clock
+        assert run.duration_ms > 0
+        assert run.duration_ms % 2000 == 0
+    for earlier, later in itertools.pairwise(runs):
+        assert earlier.finished_at is not None
+        assert earlier.finished_at <= later.started_at  # read one after the other
+
+
+def test_a_long_endpoint_keeps_its_lock_alive(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    beats: list[int | None] = []
+    monkeypatch.setattr(
+        SourceLock, "heartbeat", lambda self, snapshot_id=None: beats.append(snapshot_id)
+    )
+    ticks = iter(range(0, 10**7, 45))  # 45 s between clock readings: a slow server
+    with simulated_pmp(systems=SYSTEMS, seed=3) as pmp:
+        settings = settings_for(pmp, database_url, commit_every_pages=1, page_limit=10)
+        result = extract(
+            settings, engine, endpoints=["allsystems"], monotonic=lambda: float(next(ticks))
+        )
+    assert result.pages == 6
+    # besides the one at the start and the one after the endpoint: heartbeats while paging
+    assert len(beats) >= 2 + 3
 
 
 def test_history_reproduces_each_snapshot_and_unchanged_estate_barely_grows(

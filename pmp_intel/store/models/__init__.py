@@ -150,5 +150,6 @@ __all__ = [
     "SystemPatchState",
     "TimeToPatchMetric",
     "ViewConfiguration",
+    "Vulnerability",
     "VulnerabilityMetric",
 ]
