@@ -30,8 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         snapshot_id = session.scalar(
             select(Snapshot.id)
             .join(Source)
-            .where(Source.name == settings.source_name,
-                   Snapshot.status.in_(("complete", "partial")))
+            .where(
+                Source.name == settings.source_name, Snapshot.status.in_(("complete", "partial"))
+            )
             .order_by(Snapshot.id.desc())
             .limit(1)
         )

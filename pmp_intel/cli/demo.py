@@ -144,6 +144,7 @@ def _summary(out: Console, engine: Any, first: int, second: int, report: Any) ->
 
     from pmp_intel.analyse import MetricsCalculator
     from pmp_intel.analyse.changes import diff_snapshots
+    from pmp_intel.service import PMPIntelligenceService
 
     metrics = MetricsCalculator(engine).get(second)
     with Session(engine) as session:
@@ -168,19 +169,23 @@ def _summary(out: Console, engine: Any, first: int, second: int, report: Any) ->
         )
         figures.add_row("missing critical pairs", f"{severity.missing_critical:,}")
         out.print(figures)
+        # the severity metrics have no organisation scope: the service's summary has it
+        with PMPIntelligenceService(engine=engine, source="demo") as service:
+            summary = service.organisation_summary(snapshot=second).data
         orgs = sorted(
-            (s for s in metrics.severity if s.scope == "organisation"),
-            key=lambda s: s.missing_critical,
-            reverse=True,
+            (r for r in summary if r["missing_critical_pairs"]),
+            key=lambda r: (-r["missing_critical_pairs"], r["organisation"]),
         )[:8]
         if orgs:
             table = Table(title="Missing critical patches by organisation (top 8)")
             table.add_column("organisation")
-            table.add_column("missing critical", justify="right")
-            table.add_column("failed critical", justify="right")
+            table.add_column("systems", justify="right")
+            table.add_column("missing or failed critical pairs", justify="right")
             for org in orgs:
                 table.add_row(
-                    org.scope_value, f"{org.missing_critical:,}", f"{org.failed_critical:,}"
+                    org["organisation"] or "(none)",
+                    f"{org['systems']:,}",
+                    f"{org['missing_critical_pairs']:,}",
                 )
             out.print(table)
     maturity = Table(title=f"Essential Eight ({report.profile_title})")
