@@ -22,7 +22,9 @@ transactions, as a user would run them) and p50/p95 are printed with the databas
     python benchmarks/service.py --url postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/service.py --quick               # 300 systems, 30 days
 
-Target (issue 8): every dashboard query at p95 < 50 ms on SQLite and PostgreSQL.
+Target (issue 8): every dashboard query at p95 < 50 ms on SQLite and PostgreSQL. It is an
+absolute time, so ``run_all.py`` reports each query's p95 (with its ratio to the 50 ms
+target) but does not gate it.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from figures import Figure
 from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -55,6 +58,8 @@ from pmp_intel.store.models import Base  # noqa: E402
 from pmp_intel.testing import simulated_pmp  # noqa: E402
 
 PER_DAY = 4
+#: Issue 8: every dashboard query's p95 under this many milliseconds.
+TARGET_P95_MS = 50.0
 METRIC_TABLES = (
     "patch_metrics",
     "severity_metrics",
@@ -305,7 +310,8 @@ def database_size(engine: Engine, url: str) -> int:
 
 def bench(
     url: str | None, systems: int, days: int, churn: float, repeat: int, keep: bool = False
-) -> None:
+) -> list[Figure]:
+    """Build the history, time each dashboard query, print the table; return the figures."""
     admin = name = tmp = None
     if url is None:
         tmp = tempfile.mkdtemp(prefix="pmp-service-bench-")
@@ -358,16 +364,29 @@ def bench(
             "snapshot diff": service.snapshot_diff,
             "90-day compliance trend": lambda: service.compliance_trend(timedelta(days=90)),
         }
+        history = f"{backend}, {systems:,} systems, {len(snapshots) + 1:,} snapshots"
+        figures = [Figure(f"service database size, {history}", "reported", size / 1e6, "MB")]
         print(f"{'query':<26}{'p50 ms':>9}{'p95 ms':>9}{'rows':>8}")
         worst = 0.0
         for label, fn in queries.items():
             p50, p95, rows = measure(fn, repeat)
             worst = max(worst, p95) if label != "90-day compliance trend" else worst
             print(f"{label:<26}{p50:>9.1f}{p95:>9.1f}{rows:>8}")
+            figures.append(
+                Figure(
+                    f"service p95: {label}, {history}",
+                    f"< {TARGET_P95_MS:.0f} ms (issue 8)",
+                    p95,
+                    "ms",
+                    ratio=p95 / TARGET_P95_MS,
+                    ratio_of="target",
+                )
+            )
         print(
             f"dashboard p95 max {worst:.1f} ms: {'OK' if worst < 50 else 'OVER'} (target < 50 ms)"
         )
         service.close()
+        return figures
     finally:
         if keep:
             print(f"kept: {target}")
@@ -380,7 +399,8 @@ def bench(
             admin.dispose()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[Figure]:
+    """Run the benchmark once (a year of history by default) and return its figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--url", help="PostgreSQL server URL (default: a temporary SQLite file)")
     parser.add_argument("--systems", type=int, default=3362)
@@ -389,10 +409,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--quick", action="store_true", help="300 systems, 30 days")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.systems, args.days, args.repeat = 300, 30, 20
-    bench(args.url, args.systems, args.days, args.churn, args.repeat, args.keep)
+    return bench(args.url, args.systems, args.days, args.churn, args.repeat, args.keep)
 
 
 if __name__ == "__main__":
