@@ -90,7 +90,8 @@ HEARTBEAT_EVERY_S = 60.0
 DRIFT_ALLOWANCE = 1.5
 
 ClientFactory = Callable[[Settings, EventCallback], PMPClient]
-#: Run after a snapshot is merged: ``analysis(sessions, snapshot_id)``.
+#: Run on a merged snapshot, in the merge's transaction: ``analysis(sessions, snapshot_id)``
+#: (``sessions`` open savepoints of that transaction; see ``Extractor._analyse``).
 Analysis = Callable[[sessionmaker[Session], int], object]
 
 

@@ -2,7 +2,10 @@
 
 Originals are never moved or deleted. Each archive run gets its own time-stamped folder, so
 an earlier archive is never overwritten; every copy is verified against the checksum taken
-before the import, which also proves the original was not changed by it.
+before the import, which also proves the original was not changed by it. The folder is
+filled under a ``.partial`` name and renamed when its manifest is written: a run killed
+while copying leaves an obviously unfinished folder, never one that looks complete, and a
+later run (which finds the files already imported) archives them again.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ def archive_originals(directory: Path, archive: Path, report: ImportReport) -> P
     ``archive``; returns that folder. Raises :class:`LegacyImportError` if a copy does not
     match the checksum recorded when the import read the original."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    target = archive.expanduser() / f"pmp_legacy_{stamp}"
+    final = archive.expanduser() / f"pmp_legacy_{stamp}"
+    target = final.with_name(final.name + ".partial")
     target.mkdir(parents=True, exist_ok=False, mode=0o700)
     entries: list[dict[str, Any]] = []
     for info in report.files:
@@ -53,4 +57,22 @@ def archive_originals(directory: Path, archive: Path, report: ImportReport) -> P
         },
     }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    return target
+    target.rename(final)
+    return final
+
+
+def is_archived(archive: Path, report: ImportReport) -> bool:
+    """True when a finished archive under ``archive`` holds exactly the files (names and
+    checksums) of ``report``."""
+    wanted = {(f["file"], f["sha256"]) for f in report.files}
+    for manifest in archive.expanduser().glob(f"pmp_legacy_*/{MANIFEST}"):
+        if manifest.parent.name.endswith(".partial"):
+            continue
+        try:
+            files = json.loads(manifest.read_text())["files"]
+            held = {(entry["file"], entry["sha256"]) for entry in files}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not one of ours, or damaged: it proves nothing
+        if held == wanted:
+            return True
+    return False

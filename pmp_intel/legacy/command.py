@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from pmp_intel.cli.context import CommandContext
 from pmp_intel.errors import DatabaseError
-from pmp_intel.legacy.archive import archive_originals
+from pmp_intel.legacy.archive import archive_originals, is_archived
 from pmp_intel.legacy.files import discover
 from pmp_intel.legacy.importer import (
     ImportOptions,
@@ -80,9 +80,14 @@ def run_migrate_legacy(args: argparse.Namespace, ctx: CommandContext) -> int:
             wide.print(report.files_table())
             wide.print(report.rich_table())
         ctx.out.print(_summary_line(report, redacted_url(engine.url)), markup=False)
-    if report.outcome == "imported" and not args.dry_run and not args.no_archive:
-        archive = args.archive or DEFAULT_LEGACY_ARCHIVE_DIR
-        where = archive_originals(directory, Path(archive), report)
+    archive = Path(args.archive or DEFAULT_LEGACY_ARCHIVE_DIR)
+    if (
+        report.outcome in ("imported", "already-imported")
+        and not args.dry_run
+        and not args.no_archive
+        and not is_archived(archive, report)  # e.g. a run killed while it archived
+    ):
+        where = archive_originals(directory, archive, report)
         if not args.json:
             ctx.out.print(f"originals copied to {where} (manifest: MANIFEST.json)", markup=False)
     return 0

@@ -12,6 +12,7 @@ import pytest
 import requests
 import responses
 from api_helpers import BASE, Spec, envelope, make_client
+from log_capture import capturing_every_logger
 from pydantic import SecretStr
 
 from pmp_intel.api.auth import OnPremLoginProvider, StaticTokenProvider, ZohoOAuthProvider
@@ -34,32 +35,12 @@ ACCOUNTS = "https://accounts.zoho.com"
 URL = BASE + "/api/1.4/patch/things"
 
 
-class Capture(logging.Handler):
-    """Keeps every formatted record (message and traceback)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def texts() -> Iterator[list[str]]:
     """Every text the scenario produced; scanned for secrets at teardown."""
-    handler = Capture()
-    root = logging.getLogger()
-    old_level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
     produced: list[str] = []
-    try:
+    with capturing_every_logger() as handler:
         yield produced
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(old_level)
     everything = produced + handler.lines
     assert everything, "the scenario produced nothing to scan"
     for text in everything:

@@ -492,3 +492,35 @@ def test_an_in_memory_sqlite_target_gets_the_rows_streamed(legacy_a: LegacyTruth
         assert q("SELECT count(*) FROM patches WHERE patch_released_time LIKE '____-__-__ %'")
     finally:
         engine.dispose()
+
+
+def test_a_rerun_archives_only_what_has_no_finished_archive(
+    target: Engine, legacy_a: LegacyTruth, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = target.url.render_as_string(hide_password=False)
+    archive = tmp_path / "archive"
+    argv = [
+        "--database-url",
+        url,
+        "migrate-legacy",
+        "--from",
+        str(legacy_a.directory),
+        "--legacy-timezone",
+        ZONE,
+        "--archive",
+        str(archive),
+    ]
+    assert main(argv) == 0, capsys.readouterr().err
+    (first,) = archive.iterdir()
+    assert not first.name.endswith(".partial")
+    # a rerun finds the files imported and archived: nothing new
+    assert main(argv) == 0
+    assert list(archive.iterdir()) == [first]
+    # an archive killed half-way is left as .partial and does not count: the rerun redoes it
+    first.rename(first.with_name(first.name + ".partial"))
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "originals copied to" in capsys.readouterr().out
+    finished = [p for p in archive.iterdir() if not p.name.endswith(".partial")]
+    assert len(finished) == 1
+    assert (finished[0] / "MANIFEST.json").is_file()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
-import logging
 import os
 import resource
 import sqlite3
@@ -40,7 +39,6 @@ from sqlalchemy.orm import Session
 
 from pmp_intel.api.clock import SystemClock
 from pmp_intel.cli import main
-from pmp_intel.logs import LOGGER_NAME
 from pmp_intel.store.engine import create_db_engine
 from pmp_intel.store.models import ExtractionGap, Patch, Snapshot, Source, System
 from pmp_intel.store.schema import ensure_schema
@@ -50,15 +48,6 @@ ERROR_PREFIX = "pmp-intel: error: "
 #: prctl(2) option and the capabilities that let root ignore file permissions.
 PR_CAPBSET_DROP = 24
 CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2
-
-
-@pytest.fixture(autouse=True)
-def _cli_log_handler_removed() -> Iterator[None]:
-    """The CLI logs to the stderr pytest captured; detach it before that stream closes."""
-    yield
-    logger = logging.getLogger(LOGGER_NAME)
-    for handler in [h for h in logger.handlers if h.get_name() == "pmp-intel"]:
-        logger.removeHandler(handler)
 
 
 @pytest.fixture

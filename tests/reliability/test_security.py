@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import stat
 import uuid
 from collections.abc import Callable, Iterator
@@ -32,6 +31,7 @@ from typing import Any
 import pytest
 import responses
 from leak_probe_helpers import PII_EMAIL, PII_IPV4, PII_IPV6, PII_VALUES, LeakProbe
+from log_capture import Capture, capturing_every_logger
 from odd_server_helpers import answering_port, serve
 from pydantic import SecretStr, ValidationError
 from sim_truth_helpers import sim_extraction
@@ -46,7 +46,6 @@ from pmp_intel.api.errors import PMPAPIError
 from pmp_intel.cli import main
 from pmp_intel.endpoints import registry
 from pmp_intel.extract.extractor import Extractor
-from pmp_intel.logs import LOGGER_NAME
 from pmp_intel.service import PMPIntelligenceService, ReadOnlyViolation
 from pmp_intel.settings import Settings
 from pmp_intel.store.engine import create_db_engine
@@ -61,39 +60,10 @@ SOM_COMPUTERS = "/api/1.4/som/computers"
 LOGIN_FAULTS = "rate=0.15,kinds=401+503,seed=5"
 
 
-class Capture(logging.Handler):
-    """Every record of every logger, formatted with its traceback."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def every_logger() -> Iterator[Capture]:
-    handler = Capture()
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    try:
+    with capturing_every_logger() as handler:
         yield handler
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
-
-
-@pytest.fixture(autouse=True)
-def _cli_log_handler_removed() -> Iterator[None]:
-    """The CLI logs to the stderr pytest captured; detach it before that stream closes."""
-    yield
-    logger = logging.getLogger(LOGGER_NAME)
-    for handler in [h for h in logger.handlers if h.get_name() == "pmp-intel"]:
-        logger.removeHandler(handler)
 
 
 @pytest.fixture
