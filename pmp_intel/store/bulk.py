@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import JSON
 
-from pmp_intel.store.types import UTCDateTime
+from pmp_intel.store.types import UTCDateTime, as_utc
 
 Processor = Callable[[Any], Any]
 
@@ -36,11 +36,7 @@ def _json_text(value: Any) -> str | None:
 def _sqlite_utc_text(value: datetime) -> str:
     """:class:`UTCDateTime` on SQLite in one step: the text its own two processors write
     (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``); naive input is refused just the same."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value!r}: pmp-intel stores aware UTC datetimes")
-    if value.tzinfo is not UTC:
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def column_processor(table: Table, name: str, dialect: Dialect) -> Processor | None:

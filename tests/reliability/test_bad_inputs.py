@@ -77,6 +77,17 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
+def extract_json(capsys: pytest.CaptureFixture[str], database_url: str) -> tuple[int, str]:
+    """``pmp-intel extract`` with JSON logs on ``database_url``: exit code and stderr."""
+    return cli(capsys, "--database-url", database_url, "extract", "--log-format", "json")
+
+
+def set_environment(monkeypatch: pytest.MonkeyPatch, values: dict[str, str]) -> None:
+    """Set every variable of ``values`` for the test."""
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+
 def point_at(monkeypatch: pytest.MonkeyPatch, pmp: SimulatedPMP, **extra: str) -> str:
     """Environment of an OAuth extraction of ``pmp`` on a source of the test's own."""
     source = f"bad-input-{uuid.uuid4().hex[:8]}"
@@ -91,8 +102,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch, pmp: SimulatedPMP, **extra: str) -
         "PMP_INTEL_SOURCE": source,
         **extra,
     }
-    for name, value in values.items():
-        monkeypatch.setenv(name, value)
+    set_environment(monkeypatch, values)
     return source
 
 
@@ -392,17 +402,17 @@ def test_server_speaking_only_html_with_a_static_token(
     html = HtmlOnly()
     source = f"html-{uuid.uuid4().hex[:8]}"
     with serve(html) as url:
-        for name, value in {
-            "PMP_BASE_URL": url,
-            "PMP_AUTH": "token",
-            "PMP_TOKEN": "static-token-" + uuid.uuid4().hex[:8],
-            "PMP_RATE_LIMIT": "1000",
-            "PMP_INTEL_SOURCE": source,
-        }.items():
-            monkeypatch.setenv(name, value)
-        code, stderr = cli(
-            capsys, "--database-url", database_url, "extract", "--log-format", "json"
+        set_environment(
+            monkeypatch,
+            {
+                "PMP_BASE_URL": url,
+                "PMP_AUTH": "token",
+                "PMP_TOKEN": "static-token-" + uuid.uuid4().hex[:8],
+                "PMP_RATE_LIMIT": "1000",
+                "PMP_INTEL_SOURCE": source,
+            },
         )
+        code, stderr = extract_json(capsys, database_url)
     line = error_line(stderr)
     assert code == 1
     assert html.paths  # it really was asked
@@ -424,19 +434,19 @@ def test_server_speaking_only_html_to_the_oauth_grant(
     source = f"html-{uuid.uuid4().hex[:8]}"
     secret = "client-secret-" + uuid.uuid4().hex[:8]
     with serve(html) as url:
-        for name, value in {
-            "PMP_BASE_URL": url,
-            "PMP_ACCOUNTS_URL": url,
-            "PMP_CLIENT_ID": "1000.CLIENT",
-            "PMP_CLIENT_SECRET": secret,
-            "PMP_REFRESH_TOKEN": "1000.refresh." + uuid.uuid4().hex,
-            "PMP_RATE_LIMIT": "1000",
-            "PMP_INTEL_SOURCE": source,
-        }.items():
-            monkeypatch.setenv(name, value)
-        code, stderr = cli(
-            capsys, "--database-url", database_url, "extract", "--log-format", "json"
+        set_environment(
+            monkeypatch,
+            {
+                "PMP_BASE_URL": url,
+                "PMP_ACCOUNTS_URL": url,
+                "PMP_CLIENT_ID": "1000.CLIENT",
+                "PMP_CLIENT_SECRET": secret,
+                "PMP_REFRESH_TOKEN": "1000.refresh." + uuid.uuid4().hex,
+                "PMP_RATE_LIMIT": "1000",
+                "PMP_INTEL_SOURCE": source,
+            },
         )
+        code, stderr = extract_json(capsys, database_url)
     line = error_line(stderr)
     assert code == 1
     assert "token" in line
@@ -458,9 +468,7 @@ def test_one_endpoint_answering_another_envelope_version(
         rewriter = EnvelopeRewriter(pmp, version_2_envelope, ["/api/1.4/patch/allpatches"])
         with serve(rewriter) as url:
             source = point_at(monkeypatch, pmp, PMP_BASE_URL=url)
-            code, stderr = cli(
-                capsys, "--database-url", database_url, "extract", "--log-format", "json"
-            )
+            code, stderr = extract_json(capsys, database_url)
         truth = sim_extraction.truth(pmp)
     assert code == 2  # gaps remain, the rest was read: run again
     assert "Traceback" not in stderr
@@ -494,9 +502,7 @@ def test_every_endpoint_answering_an_unknown_shape(
         rewriter = EnvelopeRewriter(pmp, unknown_shape)
         with serve(rewriter) as url:
             source = point_at(monkeypatch, pmp, PMP_BASE_URL=url)
-            code, stderr = cli(
-                capsys, "--database-url", database_url, "extract", "--log-format", "json"
-            )
+            code, stderr = extract_json(capsys, database_url)
     line = error_line(stderr)
     assert code == 1
     assert rewriter.rewritten
