@@ -15,10 +15,13 @@ kept in ``extra`` under its wire key, never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import Any, ClassVar, Self
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -26,7 +29,10 @@ from pmp_intel.api.paginate import InvalidRecord, PagingStyle
 from pmp_intel.endpoints.coerce import CodeOf, parse_code
 from pmp_intel.endpoints.fast import FastPlan, plan_for
 
-__all__ = ["Endpoint", "PMPRecord", "PagingStyle", "Row"]
+if TYPE_CHECKING:
+    from pmp_intel.endpoints.rowplan import RowPlan
+
+__all__ = ["Endpoint", "PMPRecord", "PagingStyle", "RecordRows", "Row"]
 
 #: Distinct wire keys remembered per model (a hostile server cannot grow it further).
 _RESOLVED_LIMIT = 1024
@@ -35,14 +41,61 @@ _RESOLVED_LIMIT = 1024
 Row = tuple[str, dict[str, Any]]
 
 
+@dataclass(frozen=True, slots=True)
+class RecordRows:
+    """A valid record already turned into its rows (pages of :meth:`Endpoint.for_staging`)."""
+
+    rows: list[Row]
+
+
 #: Values :func:`_jsonable` returns as they are.
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
 #: Marks a wire key not looked up yet (None means "no field").
 _UNSEEN: Any = object()
 #: ``(names, renames)`` layouts remembered per model for :meth:`PMPRecord.columns`.
 _LAYOUT_LIMIT = 64
-#: For :meth:`PMPRecord.columns`: (field, column) pairs, and the fields for ``extra``.
-_Layout = tuple[tuple[tuple[str, str], ...], tuple[str, ...]]
+
+
+class RowLayout:
+    """For :meth:`PMPRecord.columns` of one model, names and renames: which fields are
+    columns (read in one C call), and which go to ``extra`` when set."""
+
+    __slots__ = ("columns", "fields", "leftover", "read")
+
+    def __init__(self, pairs: tuple[tuple[str, str], ...], leftover: tuple[str, ...]) -> None:
+        self.fields = fields = tuple(field for field, _ in pairs)
+        self.columns = tuple(column for _, column in pairs)
+        self.leftover = leftover
+        self.read: Callable[[dict[str, Any]], tuple[Any, ...]]
+        if len(fields) > 1:
+            self.read = itemgetter(*fields)
+        else:  # itemgetter of one key returns the value, not a 1-tuple
+            self.read = lambda values: tuple(values[f] for f in fields)
+
+    def row(self, values: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        """The row of a record whose fields hold ``values`` and whose ``extra`` is
+        ``extra``."""
+        row = dict(
+            zip(
+                self.columns,
+                [int(v) if isinstance(v, IntEnum) else v for v in self.read(values)],
+                strict=True,
+            )
+        )
+        row["extra"] = self.extra(values, extra)
+        return row
+
+    def extra(self, values: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any] | None:
+        """The row's ``extra``: the set fields that are not columns (as JSON values), then
+        the record's own ``extra``; None when empty."""
+        if self.leftover:
+            leftovers = {
+                name: _jsonable(values[name])
+                for name in self.leftover
+                if values[name] is not None
+            }
+            extra = {**leftovers, **extra}
+        return dict(extra) if extra else None
 
 
 def _jsonable(value: Any) -> Any:
@@ -61,6 +114,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def non_null_error(non_null: Mapping[str, str], values: Mapping[str, Any]) -> str | None:
+    """The error of the first :attr:`PMPRecord.non_null` field that is None in ``values``
+    (a missing key counts as None), or None when all are set."""
+    for name, error in non_null.items():
+        if values.get(name) is None:
+            return error
+    return None
+
+
 class PMPRecord(BaseModel):
     """Base of every record model (see the module docstring)."""
 
@@ -76,6 +138,10 @@ class PMPRecord(BaseModel):
     #: patch's name and severity): validated, but left out of this entity's rows, because
     #: the other entity's own endpoint stores them once instead of once per pair.
     describes_others: ClassVar[frozenset[str]] = frozenset()
+    #: Fields that must not end up None (e.g. a required code given as a sentinel), with
+    #: the error to raise when one does. Declared rather than written as a validator, so
+    #: that the fast paths (:mod:`pmp_intel.endpoints.fast`) can check it themselves.
+    non_null: ClassVar[Mapping[str, str]] = {}
     _wire_cache: ClassVar[dict[str, tuple[str, int]]] = {}
     #: Wire key → field (or None), including dotted forms, filled as keys are met.
     _resolved_keys: ClassVar[dict[str, tuple[str, int] | None]] = {}
@@ -83,7 +149,7 @@ class PMPRecord(BaseModel):
     #: The fast path (:mod:`pmp_intel.endpoints.fast`), built on first use; None: none.
     _plan: ClassVar[Any] = _UNSEEN
     #: ``(names, renames)`` → the field layout of a row (see :meth:`columns`).
-    _layouts: ClassVar[dict[Any, _Layout]] = {}
+    _layouts: ClassVar[dict[Any, RowLayout]] = {}
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -124,6 +190,13 @@ class PMPRecord(BaseModel):
             values[name] = value
         values["extra"] = cls._merge_extra(extra)
         return values
+
+    @model_validator(mode="after")
+    def _check_non_null(self) -> Self:
+        missing = non_null_error(type(self).non_null, self.__dict__)
+        if missing is not None:
+            raise ValueError(missing)
+        return self
 
     @classmethod
     def _match(
@@ -208,23 +281,10 @@ class PMPRecord(BaseModel):
     ) -> dict[str, Any]:
         """A row: the fields in ``names`` (after ``rename``: field → column), enums as
         ints, and every other field plus the unknown wire fields under ``extra``."""
-        columns, leftover = type(self)._layout(names, rename)
-        values = self.__dict__
-        row: dict[str, Any] = {}
-        for name, column in columns:
-            value = values[name]
-            row[column] = int(value) if isinstance(value, IntEnum) else value
-        leftovers: dict[str, Any] = {}
-        for name in leftover:
-            value = values[name]
-            if value is not None:
-                leftovers[name] = _jsonable(value)
-        extra = {**leftovers, **self.extra}
-        row["extra"] = extra or None
-        return row
+        return type(self)._layout(names, rename).row(self.__dict__, self.extra)
 
     @classmethod
-    def _layout(cls, names: Iterable[str], rename: Mapping[str, str] | None) -> _Layout:
+    def _layout(cls, names: Iterable[str], rename: Mapping[str, str] | None) -> RowLayout:
         """The fields that are columns of the row, as (field, column), and those that
         go to ``extra`` when set (not :attr:`describes_others`), in declaration order."""
         wanted = names if isinstance(names, frozenset) else frozenset(names)
@@ -233,7 +293,7 @@ class PMPRecord(BaseModel):
         if layout is None:
             rename = rename or {}
             fields = [name for name in cls.model_fields if name != "extra"]
-            layout = (
+            layout = RowLayout(
                 tuple((n, rename.get(n, n)) for n in fields if rename.get(n, n) in wanted),
                 tuple(
                     n for n in fields
@@ -301,8 +361,15 @@ class Endpoint:
         """The record key and its alternatives."""
         return (self.record_key, *self.alt_record_keys)
 
+    #: Set on the copies :meth:`for_staging` makes: the plan of :meth:`wire_rows`.
+    _row_plan: RowPlan | None = None
+    _staging: bool = False
+
     def parse_records(self, raw: list[Any]) -> tuple[list[Any], list[InvalidRecord]]:
-        """Validate ``raw`` with :attr:`model`; failures are returned with their index."""
+        """Validate ``raw`` with :attr:`model`; failures are returned with their index.
+        From :meth:`for_staging`'s copy, each valid record comes as its
+        :class:`RecordRows`."""
+        stage = self._stage if self._staging else None
         valid: list[Any] = []
         invalid: list[InvalidRecord] = []
         for index, item in enumerate(raw):
@@ -310,12 +377,46 @@ class Endpoint:
                 invalid.append(InvalidRecord(index, item, "record is not a JSON object"))
                 continue
             try:
-                valid.append(self.model.from_wire(item))
+                valid.append(self.model.from_wire(item) if stage is None else stage(item))
             except ValidationError as exc:
                 invalid.append(InvalidRecord(index, item, _errors(exc)))
         return valid, invalid
 
     # --- what the extractor needs --------------------------------------------------------
+    def for_staging(self) -> Self:
+        """A copy whose :meth:`parse_records` turns each valid record straight into its
+        rows (:class:`RecordRows`), without its model where :meth:`wire_rows` can: what
+        the extractor stages. An endpoint that fans out per parent, or whose records also
+        fill the server summary (:meth:`summary_columns`), is returned as it is."""
+        if self.parent_param is not None or (
+            type(self).summary_columns is not Endpoint.summary_columns
+        ):
+            return self
+        from pmp_intel.endpoints.rowplan import RowPlan  # here: rowplan imports this module
+
+        view = copy.copy(self)
+        view._staging = True
+        if self.entity is not None and type(self).rows is Endpoint.rows:
+            view._row_plan = RowPlan.of(self.model, self.entity_columns, self.renames)
+        return view
+
+    def wire_rows(self, item: Mapping[str, Any]) -> list[Row] | None:
+        """The rows of wire record ``item`` as :meth:`rows` would give them for its
+        validated record, or None when they cannot be had surely without the model. The
+        default answers for endpoints that keep the default :meth:`rows` (on
+        :meth:`for_staging`'s copy); an endpoint with rows of its own may override it."""
+        plan = self._row_plan
+        if plan is None or self.entity is None:
+            return None
+        row = plan.row(item)
+        return None if row is None else [(self.entity, row)]
+
+    def _stage(self, item: Mapping[str, Any]) -> RecordRows:
+        rows = self.wire_rows(item)
+        if rows is None:  # the ordinary way: the model (or its ValidationError), then rows
+            rows = list(self.rows(self.model.from_wire(item)))
+        return RecordRows(rows)
+
     def rows(self, record: Any, *, parent: str | None = None) -> Iterable[Row]:
         """The rows ``record`` contributes: ``(entity, columns)`` pairs (none when
         :attr:`entity` is None). ``parent`` is the fan-out parent, when there is one."""

@@ -137,7 +137,12 @@ def to_bool(value: Any) -> bool | None:
 def to_datetime(value: Any) -> datetime | None:
     """An aware UTC datetime from epoch milliseconds (or seconds, or ISO text);
     sentinels and values ≤ 0 → None."""
-    if type(value) is int or type(value) is float:  # the common cases first
+    if type(value) is int and value >= SECONDS_THRESHOLD:  # epoch ms: the common case
+        try:
+            return datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError("timestamp out of range") from None
+    if type(value) is int or type(value) is float:
         return _from_epoch(float(value))
     if type(value) is str:
         try:

@@ -33,7 +33,7 @@ from pmp_intel.endpoints.coerce import FINAL_VALIDATORS, CodeOf
 if TYPE_CHECKING:
     from pmp_intel.endpoints.base import PMPRecord
 
-__all__ = ["FastPlan", "plan_for"]
+__all__ = ["FastPlan", "base_non_null_check", "plan_for"]
 
 Converter = Callable[[Any], Any]
 
@@ -193,6 +193,11 @@ class FastPlan:
 
     def build_or_raise(self, data: Mapping[str, Any]) -> PMPRecord:
         """:meth:`build`, raising when unsure (a nested record makes its parent unsure)."""
+        return self._assemble(*self.values_or_raise(data))
+
+    def values_or_raise(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The converted field values a record would hold (the fields on the wire only)
+        and its unknown wire fields (the start of ``extra``); raises when unsure."""
         model = self.model
         data = model.prepare(data)
         steps = self.steps
@@ -209,7 +214,7 @@ class FastPlan:
                 continue
             name, convert, optional_code, memo = step
             if name in values:  # two wire keys for one field: rank them as the model does
-                return self._assemble(*self._convert_matched(data))
+                return self._convert_matched(data)
             if memo is not None and type(raw) is str:
                 value = memo.get(raw, _UNSEEN)
                 if value is not _UNSEEN:
@@ -230,7 +235,7 @@ class FastPlan:
             values[name] = value
         if rejected:  # unknown codes join ``extra`` after the unknown keys (_normalise)
             extra.update(rejected)
-        return self._assemble(values, extra)
+        return values, extra
 
     def _learn(self, key: str) -> Step:
         target = self.model._resolve(key)
@@ -283,6 +288,17 @@ class FastPlan:
         return record
 
 
+def base_non_null_check() -> Callable[[Any], Any]:
+    """The after-validator every record inherits (its :attr:`~PMPRecord.non_null` check),
+    which the fast paths reproduce without calling it."""
+    from pmp_intel.endpoints.base import PMPRecord  # here: base imports this module
+
+    check: Callable[[Any], Any] = (
+        PMPRecord.__pydantic_decorators__.model_validators["_check_non_null"].func
+    )
+    return check
+
+
 def plan_for(model: type[PMPRecord]) -> FastPlan | None:
     """A plan for ``model``, or None when its records must go through pydantic."""
     from pmp_intel.endpoints.base import PMPRecord  # here: base imports this module
@@ -300,7 +316,10 @@ def plan_for(model: type[PMPRecord]) -> FastPlan | None:
         return None
     after: list[Callable[[Any], Any]] = []
     for name, decorator in decorators.model_validators.items():
-        if decorator.info.mode == "after":
+        if name == "_check_non_null" and decorator.func is base_non_null_check():
+            if model.non_null:  # a no-op without fields to check
+                after.append(decorator.func)
+        elif decorator.info.mode == "after":
             after.append(decorator.func)
         elif not (decorator.info.mode == "before" and name == "_normalise"):
             return None

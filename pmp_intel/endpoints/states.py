@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from pydantic import model_validator
-
 from pmp_intel.endpoints.base import Endpoint, PagingStyle, PMPRecord, Row
 from pmp_intel.endpoints.coerce import (
     ApprovalCode,
@@ -40,6 +38,9 @@ class PatchStateRecord(PMPRecord):
         "severity": ("pmseverity.name",),
     }
 
+    non_null: ClassVar[Mapping[str, str]] = {
+        "install_status": "install status (affected_patch_status) is missing",
+    }
     describes_others = frozenset({
         "resource_name", "bulletin_id", "patch_name", "severity", "platform",
         "patch_released_time",
@@ -60,12 +61,6 @@ class PatchStateRecord(PMPRecord):
     severity: SeverityCode = None
     platform: PlatformCode = None
     patch_released_time: EpochMs = None
-
-    @model_validator(mode="after")
-    def _known_install_status(self) -> PatchStateRecord:
-        if self.install_status is None:
-            raise ValueError("install status (affected_patch_status) is missing")
-        return self
 
 
 class SystemReportRecord(PatchStateRecord):

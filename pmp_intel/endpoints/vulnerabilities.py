@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, model_validator
@@ -27,7 +28,9 @@ from pmp_intel.endpoints.coerce import (
     is_sentinel,
     to_int,
 )
+from pmp_intel.endpoints.fast import FastPlan
 from pmp_intel.endpoints.registry import register
+from pmp_intel.endpoints.rowplan import RowPlan
 from pmp_intel.endpoints.states import STATE_COLUMNS
 
 VULNERABILITY_COLUMNS = frozenset(
@@ -139,6 +142,9 @@ class ThreatPatchState(PMPRecord):
         "bulletin_id": ("bulletinid",),
     }
 
+    non_null: ClassVar[Mapping[str, str]] = {
+        "install_status": "install status (patch_status) is missing",
+    }
     describes_others = frozenset({"patch_name", "bulletin_id", "severity", "vendor_name"})
 
     patch_id: int
@@ -152,12 +158,6 @@ class ThreatPatchState(PMPRecord):
     bulletin_id: OptStr = None
     severity: SeverityCode = None
     vendor_name: OptStr = None
-
-    @model_validator(mode="after")
-    def _known_install_status(self) -> ThreatPatchState:
-        if self.install_status is None:
-            raise ValueError("install status (patch_status) is missing")
-        return self
 
 
 class ThreatSystemRecord(PMPRecord):
@@ -220,6 +220,51 @@ class DcapiSystemReport(Endpoint):
             row["resource_id"] = record.resource_id
             rows.append(("system_patch_state", row))
         return rows
+
+    def wire_rows(self, item: Mapping[str, Any]) -> list[Row] | None:
+        """:meth:`rows` of the validated system, with its patch states taken straight from
+        the wire (:mod:`pmp_intel.endpoints.rowplan`); None when unsure of any of it."""
+        plans = _system_report_plans()
+        if plans is None:
+            return None
+        system_plan, state_plan = plans
+        patches: Any = []
+        rest: dict[str, Any] = {}
+        found = False
+        for key, value in item.items():
+            target = ThreatSystemRecord._resolve(key) if type(key) is str else None
+            if target is not None and target[0] == "patches":
+                if found:  # competing keys for the list: the model ranks them
+                    return None
+                patches, found = value, True
+            else:
+                rest[key] = value
+        if type(patches) is not list:
+            return None
+        rows: list[Row] = []
+        for patch in patches:
+            row = state_plan.row(patch) if type(patch) is dict else None
+            if row is None:
+                return None
+            rows.append(("system_patch_state", row))
+        system = system_plan.build(rest)  # the system's own fields, validated
+        if system is None:
+            return None
+        resource_id = system.resource_id  # type: ignore[attr-defined]
+        for _, row in rows:
+            row["resource_id"] = resource_id
+        return rows
+
+
+@cache
+def _system_report_plans() -> tuple[FastPlan, RowPlan] | None:
+    """The system's fast plan and its patch states' row plan, or None without them."""
+    system_plan = ThreatSystemRecord.fast_plan()
+    state_plan = RowPlan.of(ThreatPatchState, STATE_COLUMNS)
+    plain = ThreatSystemRecord.prepare.__func__ is PMPRecord.prepare.__func__  # type: ignore[attr-defined]
+    if system_plan is None or state_plan is None or not plain:
+        return None
+    return system_plan, state_plan
 
 
 class VulnerabilityRecord(CveRef):

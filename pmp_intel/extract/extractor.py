@@ -35,7 +35,7 @@ from pmp_intel.api.errors import AuthenticationError, PMPAPIError, RequestFailed
 from pmp_intel.api.events import EventCallback
 from pmp_intel.api.paginate import DEFAULT_PAGE_SIZE, Page, PageFailure, PagingStyle
 from pmp_intel.endpoints import registry
-from pmp_intel.endpoints.base import Endpoint
+from pmp_intel.endpoints.base import Endpoint, RecordRows
 from pmp_intel.errors import ConfigurationError
 from pmp_intel.extract.hook import run_post_extraction_hook
 from pmp_intel.extract.lock import SourceLock
@@ -589,6 +589,18 @@ class Extractor:
                     return
                 start_page = cp.last_page + 1
                 resumed_limit = cp.page_limit
+                if _read_to_the_end(endpoint, cp):
+                    # a budget stop came between the last page and marking it complete:
+                    # asking for the page after the end would stage a page beyond it
+                    self._mark_completed(writer, endpoint.name, "")
+                    writer.commit()
+                    state.status = (
+                        EndpointRunStatus.PARTIAL
+                        if self._open_gaps_for(writer, endpoint.name)
+                        else EndpointRunStatus.COMPLETE
+                    )
+                    state.total_reported = cp.total_reported
+                    return
                 if endpoint.paging is PagingStyle.SINGLE:
                     start_page = 1
         completed = self._read_pages(
@@ -616,7 +628,7 @@ class Extractor:
         """Read ``state.endpoint`` from ``start_page`` to its end; True when the end was
         reached (the checkpoint is then marked completed in the same batch)."""
         endpoint = state.endpoint
-        outcomes = client.iter_pages(endpoint, start_page=start_page, parent=parent)
+        outcomes = client.iter_pages(endpoint.for_staging(), start_page=start_page, parent=parent)
         last: Page | PageFailure | None = None
         try:
             for outcome in outcomes:
@@ -855,7 +867,15 @@ class Extractor:
         page: Page,
         state: _EndpointState | None,
     ) -> None:
-        rows = (row for record in page.records for row in endpoint.rows(record, parent=page.parent))
+        rows = (
+            row
+            for record in page.records
+            for row in (
+                record.rows
+                if type(record) is RecordRows
+                else endpoint.rows(record, parent=page.parent)
+            )
+        )
         for record in page.records:  # single-object endpoints: one record per page
             summary = endpoint.summary_columns(record)
             if summary:  # _upsert_summary merges the partial ``raw`` objects
@@ -1333,6 +1353,18 @@ class Extractor:
                 database_url=redacted_url(sessions.kw["bind"].url),
             )
         return result
+
+
+def _read_to_the_end(endpoint: Endpoint, cp: ExtractionCheckpoint) -> bool:
+    """Whether ``cp``'s pages reach the last page its server reported (one page, for a
+    single-object endpoint)."""
+    if cp.last_page < 1:
+        return False
+    if endpoint.paging is PagingStyle.SINGLE:
+        return True
+    if cp.total_reported is None or not cp.page_limit:
+        return False
+    return cp.last_page >= max(1, -(-cp.total_reported // cp.page_limit))
 
 
 def _round(value: float | None) -> float | None:

@@ -3,8 +3,9 @@
 Each page's rows and its checkpoint go into the same transaction, and a transaction is
 committed every ``commit_every`` pages. A crash (even SIGKILL) therefore loses at most the
 uncommitted batch, and a checkpoint can never run ahead of its data: both roll back together.
-A page written again after such a loss cannot duplicate, because staging rows are unique by
-``(snapshot, endpoint, parent, page, seq)``.
+A resumed run starts after the checkpoint, so a lost page is written once more, never twice;
+a page at or below its checkpoint is accepted only to fill an open gap, and any other is
+refused (:class:`DuplicatePageError`), so staging can never hold a page twice.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pmp_intel.store.bulk import BulkInsert
 from pmp_intel.store.engine import begin_writing
-from pmp_intel.store.models import ENTITIES, ExtractionCheckpoint, ExtractionGap
+from pmp_intel.store.models import ENTITIES, ExtractionCheckpoint, ExtractionGap, GapStatus
 from pmp_intel.store.types import utcnow
 
 #: Columns the writer sets itself on every staging row, in the order it writes them.
@@ -28,6 +29,11 @@ _BOOKKEEPING = ("snapshot_id", "endpoint", "parent_key", "page", "seq")
 
 class UnknownColumnError(ValueError):
     """An endpoint mapped a record onto a column its entity does not have (a bug)."""
+
+
+class DuplicatePageError(ValueError):
+    """A page at or below its checkpoint, and not an open gap, was written again (a bug:
+    it is staged already)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,9 @@ class PageWriter:
     def write_page(self, write: PageWrite) -> int:
         """Stage one page's rows and advance its checkpoint; returns the rows written."""
         session = self.session
+        checkpoint = self._checkpoint_of(session, write)
+        if checkpoint is not None and write.page <= (checkpoint.last_page or 0):
+            self._refuse_unless_gap(session, write)
         by_entity: dict[str, list[list[Any]]] = defaultdict(list)
         fixed = (self.snapshot_id, write.endpoint, write.parent_key, write.page)
         for seq, (entity, values) in enumerate(write.rows):
@@ -160,19 +169,48 @@ class PageWriter:
         written = 0
         for entity, rows in by_entity.items():
             written += self._tables[entity].insert.execute(connection, rows)
-        self._checkpoint(session, write, written if write.records is None else write.records)
+        self._checkpoint(
+            session, write, written if write.records is None else write.records, checkpoint
+        )
         self.rows_written += written
         self._page_done()
         return written
 
-    def _checkpoint(self, session: Session, write: PageWrite, records: int) -> None:
-        checkpoint = session.scalar(
+    def _checkpoint_of(self, session: Session, write: PageWrite) -> ExtractionCheckpoint | None:
+        return session.scalar(
             select(ExtractionCheckpoint).where(
                 ExtractionCheckpoint.snapshot_id == self.snapshot_id,
                 ExtractionCheckpoint.endpoint == write.endpoint,
                 ExtractionCheckpoint.parent_key == write.parent_key,
             )
         )
+
+    def _refuse_unless_gap(self, session: Session, write: PageWrite) -> None:
+        open_gap = session.scalar(
+            select(ExtractionGap.id).where(
+                ExtractionGap.snapshot_id == self.snapshot_id,
+                ExtractionGap.endpoint == write.endpoint,
+                ExtractionGap.parent_key == write.parent_key,
+                ExtractionGap.page == write.page,
+                ExtractionGap.status == GapStatus.OPEN.value,
+            )
+        )
+        if open_gap is None:
+            where = f" (parent {write.parent_key})" if write.parent_key else ""
+            raise DuplicatePageError(
+                f"{write.endpoint}{where} page {write.page} is staged already: "
+                "its checkpoint is past it and it is not an open gap"
+            )
+
+    def _checkpoint(
+        self,
+        session: Session,
+        write: PageWrite,
+        records: int,
+        checkpoint: ExtractionCheckpoint | None,
+    ) -> None:
+        """Advance ``checkpoint`` (the page's, as :meth:`_checkpoint_of` found it; None
+        creates it) past ``write``."""
         if checkpoint is None:
             checkpoint = ExtractionCheckpoint(
                 snapshot_id=self.snapshot_id,
@@ -198,7 +236,7 @@ class PageWriter:
         gap.snapshot_id = self.snapshot_id
         session.add(gap)
         if advance is not None:
-            self._checkpoint(session, advance, 0)
+            self._checkpoint(session, advance, 0, self._checkpoint_of(session, advance))
         session.flush()
         self._page_done()
 

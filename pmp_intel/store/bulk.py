@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
@@ -36,6 +36,8 @@ def _json_text(value: Any) -> str | None:
 def _sqlite_utc_text(value: datetime) -> str:
     """:class:`UTCDateTime` on SQLite in one step: the text its own two processors write
     (naive UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``); naive input is refused just the same."""
+    if value.tzinfo is UTC:  # the common case: drop the "+00:00" rather than the tzinfo
+        return value.isoformat(" ", "microseconds")[:26]
     return as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 

@@ -290,8 +290,28 @@ def clear_staging(session: Session, snapshot_id: int) -> int:
     removed = 0
     for _history, staging_model in ENTITIES.values():
         table: Table = staging_model.__table__  # type: ignore[attr-defined]
-        removed += _run(session, delete(table).where(table.c.snapshot_id == snapshot_id))
+        statement = delete(table)
+        if not _holds_only(session, table, snapshot_id):
+            statement = statement.where(table.c.snapshot_id == snapshot_id)
+        removed += _run(session, statement)
     return removed
+
+
+def _holds_only(session: Session, table: Table, snapshot_id: int) -> bool:
+    """Whether, on SQLite, ``table`` holds rows of ``snapshot_id`` alone.
+
+    Then a DELETE without WHERE empties it at once (SQLite's truncate optimisation) instead
+    of visiting each row and index entry. Only SQLite, whose transactions are serializable
+    (one writer at a time; a transaction that read before another writer committed cannot
+    write), so no other snapshot's row can appear between this check and the delete; on
+    PostgreSQL (read committed) another source's run could commit rows in between.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return False
+    column = table.c.snapshot_id  # leads the natural-key index: min and max are look-ups
+    lowest = session.scalar(select(func.min(column)))
+    highest = session.scalar(select(func.max(column)))
+    return lowest is None or lowest == highest == snapshot_id
 
 
 def merge_snapshot(

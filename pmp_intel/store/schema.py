@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from pmp_intel.errors import DatabaseError
 
 #: The newest revision of alembic/versions (a test keeps it equal to Alembic's head).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 #: PostgreSQL advisory lock key held while one process upgrades ("pmpintel" in ASCII).
 _UPGRADE_LOCK_KEY = 0x706D70696E74656C
 

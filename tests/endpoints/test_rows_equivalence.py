@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from pmp_intel.endpoints import BUILTIN_ORDER, registry
-from pmp_intel.endpoints.base import Endpoint, PMPRecord
+from pmp_intel.endpoints.base import Endpoint, PMPRecord, RecordRows
 from pmp_intel.testing import simulated_pmp
 
 #: Values tried in place of every wire value.
@@ -89,11 +89,38 @@ def outcome(call: Any) -> Any:
         return ("raised", type(exc).__name__, str(exc))
 
 
+def staged(endpoint: Endpoint, raw: list[Any]) -> tuple[list[Any], list[Any]]:
+    """What the extractor stages from ``raw`` read through ``endpoint``: the rows (from
+    :class:`RecordRows` or from each record's ``rows()``) and the invalid records."""
+    valid, invalid = endpoint.parse_records(copy.deepcopy(raw))
+    rows = [
+        (entity, canon(row))
+        for record in valid
+        for entity, row in (
+            record.rows if isinstance(record, RecordRows) else endpoint.rows(record)
+        )
+    ]
+    return rows, [(i.index, i.errors) for i in invalid]
+
+
+def assert_staging_matches(endpoint: Endpoint, raw: list[Any]) -> None:
+    """The staging copy's rows straight from the wire equal the model path's rows, and
+    its invalid records (index, pydantic's message) are the same."""
+    staging = endpoint.for_staging()
+    if staging is endpoint:
+        return
+    assert outcome(lambda: staged(staging, raw)) == outcome(lambda: staged(endpoint, raw)), (
+        endpoint.name,
+        raw,
+    )
+
+
 def assert_same_as_pydantic(endpoint: Endpoint, raw: dict[str, Any]) -> None:
     model = endpoint.model
     fast = outcome(lambda: model.from_wire(copy.deepcopy(raw)))
     reference = outcome(lambda: model.model_validate(copy.deepcopy(raw)))
     assert fast == reference, (endpoint.name, raw)
+    assert_staging_matches(endpoint, [raw])
     if fast[0] == "ok":
         record = model.from_wire(raw)
         assert canon(record.columns(endpoint.entity_columns, endpoint.renames)) == canon(
@@ -163,6 +190,7 @@ def test_estate_records_and_rows_match_pydantic(
     assert invalid == []
     reference = [endpoint.model.model_validate(r) for r in raw]
     assert [canon(r) for r in valid] == [canon(r) for r in reference]
+    assert_staging_matches(endpoint, raw)
     for item in raw[:3]:
         assert_same_as_pydantic(endpoint, item)
 
@@ -205,3 +233,26 @@ def test_absurd_timestamps_are_reported_not_raised() -> None:
     assert [r.patch_id for r in records] == [1]
     assert [bad.index for bad in invalid] == [1, 2]
     assert all("out of range" in bad.errors or "timestamp" in bad.errors for bad in invalid)
+
+
+def test_staging_copies_skip_the_model_only_where_they_may() -> None:
+    """Fan-out and summary endpoints are staged from their records; the others get a copy
+    that stages rows straight from the wire (the dcapi states through their own plan)."""
+    for endpoint in registry:
+        staging = endpoint.for_staging()
+        keeps_records = endpoint.parent_param is not None or (
+            type(endpoint).summary_columns is not Endpoint.summary_columns
+        )
+        assert (staging is endpoint) == keeps_records, endpoint.name
+    dcapi = registry.get("dcapi_systemreport").for_staging()
+    wire = {"resource_id": 5, "patches": [{"patch_id": 1, "patch_status": "Installed"}]}
+    assert dcapi.wire_rows(wire) is not None
+    (record,), invalid = dcapi.parse_records([wire])
+    assert invalid == []
+    assert isinstance(record, RecordRows)
+    (entity, row), = record.rows
+    assert (entity, row["resource_id"], row["install_status"]) == ("system_patch_state", 5, 201)
+    # competing keys for the patch list: the model ranks them, the rows are the same
+    both = {**wire, "patch_list": [{"patch_id": 2, "patch_status": "Missing"}]}
+    assert dcapi.wire_rows(both) is None
+    assert_staging_matches(registry.get("dcapi_systemreport"), [both])

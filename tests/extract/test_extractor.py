@@ -9,7 +9,7 @@ from collections import Counter
 
 import pytest
 from sim_extraction import content, history_rows, settings_for, snapshot, source_id, truth
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from pmp_intel.endpoints import registry
@@ -20,8 +20,10 @@ from pmp_intel.logs import configure_logging
 from pmp_intel.settings import LogFormat
 from pmp_intel.store.engine import session_factory
 from pmp_intel.store.models import (
+    ApprovalSetting,
     EndpointRun,
     ExtractionGap,
+    HealthPolicy,
     ServerSummary,
     Snapshot,
     StagedSystemPatchState,
@@ -248,6 +250,35 @@ def test_budget_stop_then_resume(engine: Engine, database_url: str) -> None:
     assert final.snapshot_id == first.snapshot_id
     src = source_id(engine, settings.source_name)
     assert content(engine, src) == expected
+
+
+def test_budget_stop_after_a_one_page_endpoint_resumes_without_rereading_it(
+    engine: Engine, database_url: str
+) -> None:
+    """A budget stop right after an endpoint's last page (its rows staged, the endpoint not
+    yet marked complete): the next run marks it complete, instead of staging the single
+    page of healthpolicy / approvalsettings a second time, or asking for the page after
+    the last of viewconfig (which used to loop: page 2, page 3 "corrupt", restart…)."""
+    names = ["healthpolicy", "approvalsettings", "viewconfig", "dbupdatestatus"]
+    with simulated_pmp(systems=12, seed=13) as pmp:
+        settings = settings_for(pmp, database_url)
+        runs = [extract(settings, engine, endpoints=names, max_pages=1)]
+        while runs[-1].outcome is RunOutcome.BUDGET and len(runs) < 10:
+            runs.append(extract(settings, engine, endpoints=names, max_pages=1))
+    assert [r.outcome for r in runs[:-1]] == [RunOutcome.BUDGET] * (len(runs) - 1)
+    assert runs[-1].outcome is RunOutcome.COMPLETE
+    assert len({r.snapshot_id for r in runs}) == 1
+    src = source_id(engine, settings.source_name)
+    with session_factory(engine)() as session:
+        policies = session.scalar(
+            select(func.count()).select_from(HealthPolicy).where(HealthPolicy.source_id == src)
+        )
+        settings_rows = session.scalar(
+            select(func.count())
+            .select_from(ApprovalSetting)
+            .where(ApprovalSetting.source_id == src)
+        )
+    assert (policies, settings_rows) == (1, 1)
 
 
 def test_reset_abandons_the_open_snapshot(engine: Engine, database_url: str) -> None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 from fresh_source import Fresh
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from pmp_intel.extract.staging import PageWrite, PageWriter, UnknownColumnError
+from pmp_intel.extract.staging import (
+    DuplicatePageError,
+    PageWrite,
+    PageWriter,
+    UnknownColumnError,
+)
 from pmp_intel.store.models import ExtractionCheckpoint, ExtractionGap, StagedSystem
 
 
@@ -41,6 +45,23 @@ def checkpoint(fresh: Fresh, endpoint: str = "allsystems") -> ExtractionCheckpoi
         )
 
 
+def record_gap(writer: PageWriter, fresh: Fresh, number: int) -> ExtractionGap:
+    """Record allsystems page ``number`` as a gap (a 503 after 3 attempts), moving the
+    checkpoint past it."""
+    gap = ExtractionGap(
+        source_id=fresh.source_id,
+        endpoint="allsystems",
+        page=number,
+        error_type="server_error",
+        http_status=503,
+        attempts=3,
+    )
+    writer.record_gap(
+        gap, advance=PageWrite("allsystems", number, [], total_reported=1000, page_limit=25)
+    )
+    return gap
+
+
 def test_commits_every_n_pages_and_a_crash_loses_only_the_open_batch(fresh: Fresh) -> None:
     writer = PageWriter(fresh.sessions, fresh.snapshot_id, commit_every=10)
     for n in range(1, 16):
@@ -60,8 +81,10 @@ def test_resumed_page_does_not_duplicate(fresh: Fresh) -> None:
         writer.write_page(page(3))
     # a second run repeats page 3 after a crash that came too late to lose it
     writer = PageWriter(fresh.sessions, fresh.snapshot_id)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(DuplicatePageError, match="page 3 is staged already"):
         writer.write_page(page(3))
+    with pytest.raises(DuplicatePageError, match="page 1 is staged already"):
+        writer.write_page(page(1))
     writer.rollback()
     assert staged(fresh) == 75
 
@@ -96,17 +119,7 @@ def test_missing_columns_are_null_and_unknown_columns_refused(fresh: Fresh) -> N
 def test_gap_advances_the_checkpoint_in_the_same_batch(fresh: Fresh) -> None:
     with PageWriter(fresh.sessions, fresh.snapshot_id) as writer:
         writer.write_page(page(1))
-        writer.record_gap(
-            ExtractionGap(
-                source_id=fresh.source_id,
-                endpoint="allsystems",
-                page=2,
-                error_type="server_error",
-                http_status=503,
-                attempts=3,
-            ),
-            advance=PageWrite("allsystems", 2, [], total_reported=1000, page_limit=25),
-        )
+        record_gap(writer, fresh, 2)
         writer.write_page(page(3))
     cp = checkpoint(fresh)
     assert cp is not None
@@ -116,6 +129,24 @@ def test_gap_advances_the_checkpoint_in_the_same_batch(fresh: Fresh) -> None:
             select(ExtractionGap).where(ExtractionGap.snapshot_id == fresh.snapshot_id)
         ).one()
     assert (gap.page, gap.status) == (2, "open")
+
+
+def test_only_an_open_gap_may_be_written_below_the_checkpoint(fresh: Fresh) -> None:
+    with PageWriter(fresh.sessions, fresh.snapshot_id) as writer:
+        writer.write_page(page(1))
+        gap = record_gap(writer, fresh, 2)
+        writer.write_page(page(3))
+    with PageWriter(fresh.sessions, fresh.snapshot_id) as writer:
+        writer.write_page(page(2))  # the gap, refilled by a later run
+        refilled = writer.session.get(ExtractionGap, gap.id)
+        assert refilled is not None
+        refilled.status = "closed"
+    writer = PageWriter(fresh.sessions, fresh.snapshot_id)
+    with pytest.raises(DuplicatePageError, match="allsystems page 2 is staged already"):
+        writer.write_page(page(2))  # closed now: staged once already
+    writer.rollback()
+    assert staged(fresh) == 75
+    assert checkpoint(fresh).records_extracted == 75  # type: ignore[union-attr]
 
 
 def test_discard_endpoint_restarts_it(fresh: Fresh) -> None:

@@ -6,10 +6,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
-from pmp_intel.store.merge import CloseScope, EntityMerge, merge_snapshot
+from pmp_intel.store.engine import create_db_engine, session_factory, unit_of_work
+from pmp_intel.store.merge import CloseScope, EntityMerge, clear_staging, merge_snapshot
+from pmp_intel.store.migrate import upgrade
 from pmp_intel.store.models import (
     ENTITIES,
     ExtractionCheckpoint,
@@ -349,3 +351,49 @@ def test_fill_only_endpoint_never_adds_entities(estate: Estate) -> None:
     assert estate.merge(plan)["patch"].incoming == 1
     (patch,) = estate.state_at(Patch, estate.snapshot_id)
     assert (patch.patch_id, patch.severity) == (1, 4)
+
+
+def test_clearing_staging_keeps_other_snapshots_rows(fresh_database_url: str) -> None:
+    """Two sources' runs staged side by side: clearing one leaves the other's rows; clearing
+    the last one empties the table, on SQLite with a DELETE without WHERE (its truncate
+    optimisation)."""
+    engine = create_db_engine(fresh_database_url)
+    upgrade(engine)
+    deletes: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("DELETE FROM stg_systems"):
+            deletes.append(" ".join(statement.split()))
+
+    def staged() -> list[tuple[int, int]]:
+        with session_factory(engine)() as session:
+            return [
+                (snapshot_id, count)
+                for snapshot_id, count in session.execute(
+                    select(StagedSystem.snapshot_id, func.count())
+                    .group_by(StagedSystem.snapshot_id)
+                    .order_by(StagedSystem.snapshot_id)
+                )
+            ]
+
+    try:
+        with unit_of_work(engine) as session:
+            prod, lab = Estate(session, "prod"), Estate(session, "lab")
+            first, second = prod.snapshot(), lab.snapshot()
+            prod.stage("system", [{"resource_id": i} for i in range(5)])
+            lab.stage("system", [{"resource_id": i} for i in range(3)])
+        with unit_of_work(engine) as session:
+            assert clear_staging(session, first) == 5
+        assert staged() == [(second, 3)]
+        assert deletes[-1].endswith("WHERE stg_systems.snapshot_id = ?") or (
+            engine.dialect.name != "sqlite"
+        )
+        with unit_of_work(engine) as session:
+            assert clear_staging(session, second) == 3
+            assert clear_staging(session, second) == 0
+        assert staged() == []
+        if engine.dialect.name == "sqlite":
+            assert deletes[-2:] == ["DELETE FROM stg_systems", "DELETE FROM stg_systems"]
+    finally:
+        engine.dispose()

@@ -144,8 +144,11 @@ def _current_and(condition: str) -> Any:
 class StagingMixin(EntityFields):
     """Columns of a staging table: which snapshot, endpoint, parent and page a row came from.
 
-    ``(snapshot_id, endpoint, parent_key, page, seq)`` is unique, so a page that is written
-    twice (a resumed run repeating an uncommitted page) can never produce duplicates.
+    A row's ``id`` is its order of writing (the merge keeps the last of repeated natural
+    keys). ``(snapshot_id, endpoint, parent_key, page, seq)`` identifies a row too, but it has
+    no unique index of its own: such an index cost a third of the staging time, and the page
+    writer already refuses a page at or below its checkpoint that is not an open gap
+    (:class:`pmp_intel.extract.staging.DuplicatePageError`), the only way to write one twice.
     """
 
     __tablename__: Any
@@ -165,9 +168,6 @@ class StagingMixin(EntityFields):
     def __table_args__(cls) -> tuple[Any, ...]:
         name = cls.__tablename__
         return (
-            UniqueConstraint(
-                "snapshot_id", "endpoint", "parent_key", "page", "seq", name=f"uq_{name}_page_seq"
-            ),
             Index(f"ix_{name}_natural_key", "snapshot_id", *cls.__natural_key__),
             *(domain_check(col, values) for col, values in cls.__domains__.items()),
         )
