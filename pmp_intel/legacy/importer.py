@@ -47,6 +47,7 @@ from pmp_intel.legacy import mapping as mp
 from pmp_intel.legacy import sql_values as sv
 from pmp_intel.legacy import values as v
 from pmp_intel.legacy.bulk_tables import PATCH_READINGS, SYSTEM_READINGS
+from pmp_intel.legacy.deferred import deferred_indexes
 from pmp_intel.legacy.errors import LegacyConflictError, LegacyImportError
 from pmp_intel.legacy.files import (
     LOCK_TIMEOUT_S,
@@ -317,7 +318,9 @@ class LegacyImporter:
                 self._seen_ms(bulk.newest_ms())
             self._create_snapshots()
             self._write_per_snapshot()
-            self._write_bulk(bulk)
+            bulk_tables = [_table(SystemPatchState), _table(System), _table(Patch)]
+            with deferred_indexes(self.connection, bulk_tables):
+                self._write_bulk(bulk)
             self._write_small_entities()
         finally:
             bulk.close()
