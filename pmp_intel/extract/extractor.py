@@ -580,32 +580,26 @@ class Extractor:
         endpoint = state.endpoint
         with sessions() as session:
             cp = self._validated_checkpoint(session, writer, endpoint)
-            start_page = 1
-            resumed_limit: int | None = None
-            if cp is not None:
-                if cp.completed:
-                    state.status = EndpointRunStatus.COMPLETE
-                    state.total_reported = cp.total_reported
-                    return
-                start_page = cp.last_page + 1
-                resumed_limit = cp.page_limit
-                if _read_to_the_end(endpoint, cp):
-                    # a budget stop came between the last page and marking it complete:
-                    # asking for the page after the end would stage a page beyond it
-                    self._mark_completed(writer, endpoint.name, "")
-                    writer.commit()
-                    state.status = (
-                        EndpointRunStatus.PARTIAL
-                        if self._open_gaps_for(writer, endpoint.name)
-                        else EndpointRunStatus.COMPLETE
-                    )
-                    state.total_reported = cp.total_reported
-                    return
-                if endpoint.paging is PagingStyle.SINGLE:
-                    start_page = 1
-        completed = self._read_pages(
-            writer, client, state, progress, start_page, None, resumed_limit=resumed_limit
-        )
+        if cp is not None and cp.completed:
+            state.status = EndpointRunStatus.COMPLETE
+            state.total_reported = cp.total_reported
+            return
+        if cp is not None and _read_to_the_end(endpoint, cp):
+            # a budget stop came between the last page and marking it complete: asking
+            # for the page after the end would stage one beyond it (or loop, "corrupt")
+            self._mark_completed(writer, endpoint.name, "")
+            state.total_reported = cp.total_reported
+            completed = True
+        else:
+            completed = self._read_pages(
+                writer,
+                client,
+                state,
+                progress,
+                cp.last_page + 1 if cp is not None else 1,
+                None,
+                resumed_limit=cp.page_limit if cp is not None else None,
+            )
         if state.status is EndpointRunStatus.UNSUPPORTED:
             return
         state.status = (
