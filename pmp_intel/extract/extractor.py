@@ -400,7 +400,7 @@ class Extractor:
                 parent=parent_key or None,
                 records=len(page.records),
             )
-            self._continue_after_gap(writer, client, endpoint, page, parent_key, state, progress)
+            self._continue_after_gap(writer, client, endpoint, parent_key, state, progress)
         return closed
 
     def _continue_after_gap(
@@ -408,25 +408,18 @@ class Extractor:
         writer: PageWriter,
         client: PMPClient,
         endpoint: Endpoint,
-        page: Page,
         parent_key: str,
         state: _EndpointState | None,
         progress: RunProgress,
     ) -> None:
         """After a refilled gap, read on when the endpoint (or parent) stopped there."""
-        if endpoint.paging is PagingStyle.SINGLE:
-            self._mark_completed(writer, endpoint.name, parent_key)
-            writer.commit()
-            return
         cp = self._checkpoint(writer.session, writer.snapshot_id, endpoint.name, parent_key)
         if cp is None or cp.completed:
             return
-        if page.total is not None and page.limit:
-            last = max(1, -(-page.total // page.limit))
-            if cp.last_page >= last:
-                self._mark_completed(writer, endpoint.name, parent_key)
-                writer.commit()
-                return
+        if _read_to_the_end(endpoint, cp):  # the refilled page carried the latest total
+            self._mark_completed(writer, endpoint.name, parent_key)
+            writer.commit()
+            return
         scratch = state or _EndpointState(endpoint)
         self._read_pages(writer, client, scratch, progress, cp.last_page + 1, parent_key or None)
         writer.commit()
