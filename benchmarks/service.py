@@ -51,7 +51,6 @@ sys.path.insert(0, str(REPO))
 
 from pmp_intel.extract.extractor import Extractor  # noqa: E402
 from pmp_intel.service import PMPIntelligenceService  # noqa: E402
-from pmp_intel.settings import Settings  # noqa: E402
 from pmp_intel.store.engine import create_db_engine  # noqa: E402
 from pmp_intel.store.migrate import upgrade  # noqa: E402
 from pmp_intel.store.models import Base  # noqa: E402
@@ -84,14 +83,8 @@ def ensure_indexes(engine: Engine) -> None:
 def extract_once(url: str, systems: int) -> tuple[int, int, datetime]:
     """One real extraction of the simulator: (source id, snapshot id, started_at)."""
     with simulated_pmp(systems=systems, seed=7, auth="token") as pmp:
-        settings = Settings(
-            base_url=pmp.base_url,
-            auth="token",
-            token=pmp.credentials["token"],
-            database_url=url,
-            source_name="bench",
-            rate_limit=100_000.0,
-            concurrency=4,
+        settings = pmp.client_settings(
+            database_url=url, source_name="bench", rate_limit=100_000.0, concurrency=4
         )
         now = datetime.fromtimestamp(pmp.estate.now_ms / 1000, UTC)
         result = Extractor(settings, trigger="cron", now=lambda: now).run()

@@ -15,7 +15,6 @@ from sqlalchemy import inspect
 
 from pmp_intel.extract.extractor import Extractor
 from pmp_intel.service import PMPIntelligenceService
-from pmp_intel.settings import Settings
 from pmp_intel.store.engine import create_db_engine
 from pmp_intel.testing import SimulatedPMP, simulated_pmp
 
@@ -85,13 +84,7 @@ def test_missing_critical_patches_of_an_organisation(
     monkeypatch.setenv("PMP_INTEL_DATABASE_URL", fresh_database_url)
     truths: list[Counter[int]] = []
     with simulated_pmp(systems=25, seed=9, auth="token") as pmp:
-        settings = Settings(
-            base_url=pmp.base_url,
-            auth="token",
-            token=pmp.credentials["token"],
-            database_url=fresh_database_url,
-            rate_limit=10_000.0,
-        )
+        settings = pmp.client_settings(database_url=fresh_database_url, rate_limit=10_000.0)
         organisations = Counter(r["branch_office_name"] for r in pmp.records("allsystems"))
         organisation = organisations.most_common(1)[0][0]
         for index in range(2):

@@ -17,7 +17,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from pmp_intel import Extractor, Settings
+from pmp_intel import Extractor
 from pmp_intel.testing import simulated_pmp
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "explore_demo.ipynb"
@@ -49,14 +49,7 @@ def test_committed_without_outputs() -> None:
 def _history(url: str) -> None:
     """SNAPSHOTS extractions of a simulated estate a week apart (as the notebook builds)."""
     with simulated_pmp(systems=SYSTEMS, seed=7, auth="token") as pmp:
-        settings = Settings(
-            base_url=pmp.base_url,
-            auth="token",
-            token=pmp.credentials["token"],
-            database_url=url,
-            source_name="demo",
-            rate_limit=10_000.0,
-        )
+        settings = pmp.client_settings(database_url=url, source_name="demo", rate_limit=10_000.0)
         for week in range(SNAPSHOTS):
             if week:
                 pmp.advance(days=7)

@@ -87,20 +87,13 @@ def _extract_and_report(
 ) -> int:
     from pmp_intel.analyse import ComplianceChecker, render_report
     from pmp_intel.extract.extractor import Extractor
-    from pmp_intel.settings import Settings
     from pmp_intel.testing import simulated_pmp
 
     out = ctx.out
     snapshots = []
     with simulated_pmp(systems=args.systems, seed=args.seed, auth="token") as pmp:
-        settings = Settings(
-            base_url=pmp.base_url,
-            auth="token",
-            token=pmp.credentials["token"],
-            database_url=url,
-            source_name="demo",
-            rate_limit=10_000.0,
-            concurrency=4,
+        settings = pmp.client_settings(
+            database_url=url, source_name="demo", rate_limit=10_000.0, concurrency=4
         )
         for label in ("first extraction", f"after {args.days:g} simulated days"):
             out.print(f"\n[bold]Extracting[/] ({label}) …")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from socketserver import ThreadingMixIn
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from pmp_intel.testing.app import RequestRecord, SimulatorApp, SimulatorSettings
@@ -24,6 +24,9 @@ from pmp_intel.testing.endpoints import ENDPOINTS
 from pmp_intel.testing.estate import REFERENCE_SYSTEMS, Estate, EstateConfig
 from pmp_intel.testing.faults import FaultSpec
 from pmp_intel.testing.wire import Record
+
+if TYPE_CHECKING:
+    from pmp_intel.settings import Settings
 
 
 class _Handler(WSGIRequestHandler):
@@ -177,6 +180,34 @@ class SimulatedPMP:
     def credentials(self) -> dict[str, str]:
         """What a client needs to log in under the configured ``auth`` mode."""
         return self.app.authority.credentials
+
+    def client_settings(self, **overrides: Any) -> Settings:
+        """pmp-intel :class:`~pmp_intel.settings.Settings` that point at this server and
+        log in under its auth mode (OAuth through the simulated accounts server, on-premises
+        user and password, or the static token); ``overrides`` set any other field, e.g.
+        ``database_url``, ``source_name`` or ``rate_limit``.
+
+        >>> with simulated_pmp(auth="token") as pmp:  # doctest: +SKIP
+        ...     Extractor(pmp.client_settings(database_url="sqlite:///t.db")).run()
+        """
+        from pmp_intel.settings import Settings  # here: the simulator alone does not need it
+
+        creds = self.credentials
+        values: dict[str, Any] = {"base_url": self.base_url}
+        if "client_id" in creds:
+            values.update(
+                auth="oauth",
+                accounts_url=self.accounts_url,
+                client_id=creds["client_id"],
+                client_secret=creds["client_secret"],
+                refresh_token=creds["refresh_token"],
+            )
+        elif "username" in creds:
+            values.update(auth="onprem", username=creds["username"], password=creds["password"])
+        else:
+            values.update(auth="token", token=creds["token"])
+        values.update(overrides)
+        return Settings(**values)
 
     @property
     def request_log(self) -> list[RequestRecord]:

@@ -18,28 +18,13 @@ DCAPI_STATUS = {"installed": 201, "missing": 202, "failed": 206}
 
 def settings_for(pmp: SimulatedPMP, database_url: str, **overrides: Any) -> Settings:
     """Settings that point at ``pmp`` with its credentials, on a source of the test's own."""
-    creds = pmp.credentials
     values: dict[str, Any] = {
-        "base_url": pmp.base_url,
         "database_url": database_url,
         "source_name": f"sim-{uuid.uuid4().hex[:8]}",
         "rate_limit": 1000.0,
         "concurrency": 4,
     }
-    if "client_id" in creds:
-        values.update(
-            auth="oauth",
-            accounts_url=pmp.accounts_url,
-            client_id=creds["client_id"],
-            client_secret=creds["client_secret"],
-            refresh_token=creds["refresh_token"],
-        )
-    elif "username" in creds:
-        values.update(auth="onprem", username=creds["username"], password=creds["password"])
-    else:
-        values.update(auth="token", token=creds["token"])
-    values.update(overrides)
-    return Settings(**values)
+    return pmp.client_settings(**{**values, **overrides})
 
 
 def truth(pmp: SimulatedPMP) -> dict[str, set[Any]]:

@@ -21,16 +21,12 @@ DCAPI_STATUS = {"installed": 201, "missing": 202, "failed": 206}
 def settings_for(pmp: SimulatedPMP, database_url: str, **overrides: Any) -> Settings:
     """Settings pointing at ``pmp`` (static token) on a source of the test's own."""
     values: dict[str, Any] = {
-        "base_url": pmp.base_url,
-        "auth": "token",
-        "token": pmp.credentials["token"],
         "database_url": database_url,
         "source_name": f"svc-{uuid.uuid4().hex[:8]}",
         "rate_limit": 10_000.0,
         "concurrency": 4,
     }
-    values.update(overrides)
-    return Settings(**values)
+    return pmp.client_settings(**{**values, **overrides})
 
 
 def simulated_now(pmp: SimulatedPMP) -> datetime:

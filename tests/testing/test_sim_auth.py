@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
+import pytest
 from sim_helpers import FakeClock, api, get, make_app
 
-from pmp_intel.testing import SimulatorApp
+from pmp_intel.testing import SimulatorApp, simulated_pmp
 
 
 def _refresh(app: SimulatorApp, **override: str) -> dict[str, object]:
@@ -120,3 +122,24 @@ def test_static_token_and_no_auth() -> None:
     assert get(app, api("summary"), token)[0] == 200
     assert get(app, api("summary"), "wrong")[0] == 401
     assert get(make_app(auth="none"), api("summary"))[0] == 200
+
+
+@pytest.mark.parametrize("auth", ["oauth", "onprem", "token"])
+def test_client_settings_log_in_under_the_servers_auth_mode(auth: str, tmp_path: Path) -> None:
+    """``SimulatedPMP.client_settings``: Settings for this server and its auth mode, which
+    a real client accepts (one page of allsystems read), with overrides applied."""
+    from pmp_intel.api.client import PMPClient
+    from pmp_intel.endpoints import registry
+
+    with simulated_pmp(systems=5, auth=auth) as pmp:
+        settings = pmp.client_settings(
+            database_url=f"sqlite:///{tmp_path / 'x.db'}", source_name="mine", rate_limit=500.0
+        )
+        assert (settings.auth, settings.base_url, settings.source_name) == (
+            auth,
+            pmp.base_url,
+            "mine",
+        )
+        with PMPClient.from_settings(settings) as client:
+            page = client.get_page(registry.get("allsystems"), 1)
+        assert len(page.records) == 5
