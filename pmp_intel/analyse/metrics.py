@@ -26,7 +26,9 @@ from typing import Any, ClassVar, TypeVar
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Connection,
+    Select,
     and_,
     case,
     cast,
@@ -304,6 +306,27 @@ def _as_rows(snapshot_id: int, items: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- calculator
+
+
+def exposed_systems_per_cve(
+    pairs_now: ColumnElement[bool], links_now: ColumnElement[bool], cves: Sequence[str]
+) -> Select[Any]:
+    """Per CVE of ``cves``: the distinct systems with a not-installed patch that fixes it,
+    among the pairs and patch-CVE links true now (``pairs_now``, ``links_now``)."""
+    st = table_of(SystemPatchState)
+    pv = table_of(PatchVulnerability)
+    # ``+ 0`` keeps SQLite (which has no statistics here) off the (source, status) index: it
+    # would walk every not-installed pair once per linked patch (1.4 s for 185 CVEs on 3,362
+    # systems) where the (source, patch) index finds each patch's pairs (14 ms)
+    not_installed = (st.c.install_status + 0).in_([MISSING, FAILED])
+    return (
+        select(pv.c.cve_id, func.count(distinct(st.c.resource_id)))
+        .select_from(
+            st.join(pv, and_(pv.c.source_id == st.c.source_id, pv.c.patch_id == st.c.patch_id))
+        )
+        .where(pairs_now, links_now, not_installed, pv.c.cve_id.in_(list(cves)))
+        .group_by(pv.c.cve_id)
+    )
 
 
 class MetricsCalculator:
@@ -597,17 +620,7 @@ class MetricsCalculator:
             chunk = shared[start : start + 500]
             distinct_systems.update(
                 (str(cve), int(n))
-                for cve, n in conn.execute(
-                    select(pv.c.cve_id, func.count(distinct(st.c.resource_id)))
-                    .select_from(
-                        st.join(
-                            pv,
-                            and_(pv.c.source_id == st.c.source_id, pv.c.patch_id == st.c.patch_id),
-                        )
-                    )
-                    .where(st_now, pv_now, not_installed, pv.c.cve_id.in_(chunk))
-                    .group_by(pv.c.cve_id)
-                )
+                for cve, n in conn.execute(exposed_systems_per_cve(st_now, pv_now, chunk))
             )
         per_cve = []
         for cve, ids in links.items():
