@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, FilePath, SecretStr, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,8 +64,30 @@ def _without_password(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def _env(*names: str) -> Any:
-    return AliasChoices(*names)
+def _env(variable: str, field: str) -> Any:
+    """The names of one setting: its environment variable, then its field name (for
+    keyword arguments and ``pmp-intel.toml``)."""
+    return AliasChoices(variable, field)
+
+
+class _OwnVariablesOnly(PydanticBaseSettingsSource):
+    """An environment (or ``.env``) source that reads only pmp-intel's own variable names.
+
+    The bare field names are aliases too, for keyword arguments and ``pmp-intel.toml``; read
+    from the environment they would pick up variables that belong to other programs
+    (``DATABASE_URL``, ``USERNAME``, ``TOKEN``…).
+    """
+
+    def __init__(self, source: PydanticBaseSettingsSource, variables: frozenset[str]) -> None:
+        super().__init__(source.settings_cls)
+        self._source = source
+        self._variables = variables
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._source.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        return {k: v for k, v in self._source().items() if k in self._variables}
 
 
 class Settings(BaseSettings):
@@ -294,10 +317,15 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        variables = frozenset(
+            str(field.validation_alias.choices[0])
+            for field in settings_cls.model_fields.values()
+            if isinstance(field.validation_alias, AliasChoices)
+        )
         return (
             init_settings,
-            env_settings,
-            dotenv_settings,
+            _OwnVariablesOnly(env_settings, variables),
+            _OwnVariablesOnly(dotenv_settings, variables),
             TomlConfigSettingsSource(settings_cls),
             file_secret_settings,
         )

@@ -114,6 +114,34 @@ def test_precedence_flags_env_dotenv_toml(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert Settings(base_url="https://flag.example").base_url == "https://flag.example"
 
 
+def test_other_programs_variables_are_not_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The bare field names are for keyword arguments and pmp-intel.toml: a generic
+    DATABASE_URL or USERNAME in the environment or a .env file belongs to someone else."""
+    for variable, value in {
+        "DATABASE_URL": "postgresql://otherapp:pw@db/otherapp",
+        "USERNAME": "desktop-user",
+        "TOKEN": "someone-elses-token",
+        "AUTH": "token",
+        "BASE_URL": "https://other.example",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    (tmp_path / ".env").write_text("PASSWORD=other\nRATE_LIMIT=99\nPMP_CONCURRENCY=3\n")
+    (tmp_path / "pmp-intel.toml").write_text('concurrency = 2\nusername = "from-toml"\n')
+    settings = Settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.username == "from-toml"  # the field name is honoured in the TOML file
+    assert settings.token is None and settings.password is None
+    assert settings.auth is AuthMode.OAUTH
+    assert settings.base_url is None
+    assert settings.rate_limit != 99
+    assert settings.concurrency == 3  # the .env file's own names still apply
+    monkeypatch.setenv("PMP_USERNAME", "pmp-user")
+    assert Settings().username == "pmp-user"
+    assert Settings(username="flag-user").username == "flag-user"
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
