@@ -100,3 +100,20 @@ def test_invalid_setting_names_the_variable_not_the_secret(
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 1
     assert "usage: pmp-intel" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["extract", "--max-pages", "abc"],
+        ["extract", "--bogus"],
+        ["compliance", "--format", "pdf"],
+        ["no-such-command"],
+    ],
+)
+def test_usage_errors_exit_1_not_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Exit 2 means "partial, run again" to cron (design.md §3): a typo is fatal."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 1
+    assert "pmp-intel" in capsys.readouterr().err

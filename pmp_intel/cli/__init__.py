@@ -11,6 +11,7 @@ import importlib
 import sys
 import tomllib
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
@@ -50,10 +51,20 @@ def _command_word(argv: Sequence[str]) -> str | None:
     return None
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on exit code 1 (fatal: bad configuration), not argparse's
+    own 2, which cron reads as "partial, run again" (design.md §3). Its sub-command parsers
+    are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The argument parser: every command, or only the one ``argv`` names when it names
     a known one."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pmp-intel",
         description="Patch Manager Plus estate → one trendable database.",
     )
