@@ -2,8 +2,9 @@
 
 :func:`iter_page_numbers` streams one page at a time (never the whole result). It asks for
 large pages with lower-case ``pagelimit`` but trusts the ``limit`` the server echoes; when
-there is no echo the page size is inferred from the first page (25, PMP's default, when the
-request was evidently ignored). Guards, each reported as a
+there is no echo the page size is inferred from the first page: a first page shorter than
+asked while ``total`` says more remain shows the size the server capped it to (25, PMP's
+default, when the request was ignored). Guards, each reported as a
 :class:`~pmp_intel.api.events.PagingEvent`:
 
 * the same records as the previous page → stop (a server ignoring ``page`` would loop);
@@ -217,11 +218,17 @@ class _Plan:
         return max(1, math.ceil(self.total / self.limit))
 
 
-def infer_limit(echoed: int | None, received: int, requested: int) -> int:
-    """The page size in force: the server's echo, else inferred from the first page."""
+def infer_limit(echoed: int | None, received: int, requested: int, total: int | None = None) -> int:
+    """The page size in force: the server's echo, else inferred from the first page and
+    its ``total``: a page shorter than asked while ``total`` says more remain shows the size
+    the server capped (or defaulted) it to."""
     if echoed is not None and echoed > 0:
         return echoed
-    if received > DEFAULT_PAGE_SIZE or received == requested:
+    if received == requested:
+        return requested
+    if total is not None and 0 < received < total:
+        return received
+    if received > DEFAULT_PAGE_SIZE:
         return requested
     return DEFAULT_PAGE_SIZE
 
@@ -349,7 +356,7 @@ def iter_page_numbers(
                 )
             plan.limit = envelope.limit
         elif plan.limit is None:
-            plan.limit = infer_limit(None, count, page_size)
+            plan.limit = infer_limit(None, count, page_size, envelope.total)
             if plan.limit < page_size and size_param and count >= plan.limit:
                 anomaly(PagingAnomaly.LIMIT_IGNORED, page_size, plan.limit)
         if envelope.total is not None:

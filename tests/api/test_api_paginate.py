@@ -94,6 +94,20 @@ def test_server_echo_of_a_capped_limit_is_trusted() -> None:
     assert anomalies(events) == [PagingAnomaly.LIMIT_IGNORED]
 
 
+@pytest.mark.parametrize(("total", "cap"), [(1200, 500), (250, 100), (2500, 1000)])
+@responses.activate
+def test_capped_pagelimit_without_echo_is_read_to_the_total(total: int, cap: int) -> None:
+    """PMP's doc samples show only ``total`` and the list (pmp-api.md §3a) and whether the
+    server caps ``pagelimit`` is uncertain (§7): a capped first page must not look like the
+    last one."""
+    serve(honouring(total, cap=cap, echo=False))
+    client, events, _ = make_client()
+    result = pages(list(client.iter_pages(Spec())))
+    assert sum(len(p.records) for p in result) == total
+    assert [p.records[0]["id"] for p in result] == list(range(0, total, cap))
+    assert PagingAnomaly.COUNT_MISMATCH not in anomalies(events)
+
+
 @responses.activate
 def test_ignored_pagelimit_without_echo_falls_back_to_25() -> None:
     seen = serve(ignoring(60, echo=False))
@@ -107,6 +121,9 @@ def test_ignored_pagelimit_without_echo_falls_back_to_25() -> None:
 
 def test_infer_limit() -> None:
     assert infer_limit(50, 3, 1000) == 50
+    assert infer_limit(None, 500, 1000, total=1200) == 500  # capped, more to come
+    assert infer_limit(None, 100, 1000, total=250) == 100
+    assert infer_limit(None, 300, 1000, total=300) == 1000  # all of it: the size is moot
     assert infer_limit(None, 25, 1000) == 25
     assert infer_limit(None, 26, 1000) == 1000
     assert infer_limit(None, 1000, 1000) == 1000
