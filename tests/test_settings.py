@@ -132,7 +132,8 @@ def test_other_programs_variables_are_not_read(
     settings = Settings()
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.username == "from-toml"  # the field name is honoured in the TOML file
-    assert settings.token is None and settings.password is None
+    assert settings.token is None
+    assert settings.password is None
     assert settings.auth is AuthMode.OAUTH
     assert settings.base_url is None
     assert settings.rate_limit != 99

@@ -44,6 +44,7 @@ from pmp_intel.api.errors import (
     ErrorType,
     PMPAPIError,
     RequestFailedError,
+    not_supported_reason,
 )
 from pmp_intel.api.events import (
     AttemptEvent,
@@ -352,7 +353,11 @@ class PMPClient:
                 attempts=attempts,
             )
         if decision.action is Action.NOT_SUPPORTED:
-            self.emit(EndpointNotSupportedEvent(spec.name, result.http_status))
+            self.emit(
+                EndpointNotSupportedEvent(
+                    spec.name, result.http_status, not_supported_reason(result.http_status)
+                )
+            )
         return PageFailure(
             endpoint=spec.name,
             number=page,
@@ -362,7 +367,7 @@ class PMPClient:
             http_status=result.http_status,
             attempts=attempts,
             sample=result.sample,
-            detail="not supported by this server"
+            detail=not_supported_reason(result.http_status)
             if decision.action is Action.NOT_SUPPORTED
             else result.detail,
         )

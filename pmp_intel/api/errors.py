@@ -135,7 +135,15 @@ class RequestFailedError(PMPAPIError):
     exit_code = 2
 
 
+def not_supported_reason(http_status: int | None) -> str:
+    """Why an optional endpoint is skipped, from the status it answered."""
+    if http_status == 403:
+        return "outside the token's scopes (HTTP 403)"
+    return "not supported by this server"
+
+
 class EndpointNotSupportedError(PMPAPIError):
-    """The server answered 404 for an optional endpoint: "not supported by this server"."""
+    """An optional endpoint answered 404 ("not supported by this server") or 403 (outside
+    the token's scopes)."""
 
     exit_code = 2

@@ -99,7 +99,8 @@ class InvalidRecordEvent:
 
 @dataclass(frozen=True)
 class EndpointNotSupportedEvent:
-    """An optional endpoint answered 404: not supported by this server."""
+    """An optional endpoint answered 404 (not on this server) or 403 (outside the token's
+    scopes): it is skipped."""
 
     endpoint: str
     http_status: int | None = 404

@@ -129,7 +129,8 @@ class RetryPolicy:
         across the client, this one included.
         """
         error = result.error_type
-        if error is ErrorType.NOT_FOUND and optional:
+        if optional and error in (ErrorType.NOT_FOUND, ErrorType.FORBIDDEN):
+            # absent on this server, or outside the token's scopes (pmp-api.md §2b)
             return Decision(Action.NOT_SUPPORTED)
         if error is ErrorType.UNAUTHORIZED:
             if consecutive_401 >= self.max_consecutive_401:

@@ -583,6 +583,14 @@ class Extractor:
             self._mark_completed(writer, endpoint.name, "")
             state.total_reported = cp.total_reported
             completed = True
+        elif (
+            cp is not None
+            and cp.total_reported is None
+            and self._open_gaps_for(writer, endpoint.name, page=cp.last_page)
+        ):
+            # the read stopped at a page that failed before the server said where the end
+            # is: the pages after it may not exist, so only its gap's retry reads on
+            completed = False
         else:
             completed = self._read_pages(
                 writer,
@@ -623,7 +631,7 @@ class Extractor:
                 if isinstance(outcome, PageFailure):
                     if outcome.not_supported:
                         state.status = EndpointRunStatus.UNSUPPORTED
-                        state.error = "not supported by this server"
+                        state.error = outcome.detail or "not supported by this server"
                         return False
                     self._record_gap(writer, state, outcome)
                     progress.advance(endpoint.name)
@@ -730,7 +738,7 @@ class Extractor:
                 if isinstance(outcome, PageFailure):
                     if outcome.not_supported:
                         state.status = EndpointRunStatus.UNSUPPORTED
-                        state.error = "not supported by this server"
+                        state.error = outcome.detail or "not supported by this server"
                         return
                     current_ok = False
                     self._record_gap(writer, state, outcome)
@@ -816,19 +824,20 @@ class Extractor:
                 )
             )
 
-    def _open_gaps_for(self, writer: PageWriter, endpoint: str) -> int:
-        return (
-            writer.session.scalar(
-                select(func.count())
-                .select_from(ExtractionGap)
-                .where(
-                    ExtractionGap.snapshot_id == writer.snapshot_id,
-                    ExtractionGap.endpoint == endpoint,
-                    ExtractionGap.status == GapStatus.OPEN,
-                )
+    def _open_gaps_for(self, writer: PageWriter, endpoint: str, page: int | None = None) -> int:
+        """Open gaps of ``endpoint`` (at ``page`` only, when given) in this snapshot."""
+        query = (
+            select(func.count())
+            .select_from(ExtractionGap)
+            .where(
+                ExtractionGap.snapshot_id == writer.snapshot_id,
+                ExtractionGap.endpoint == endpoint,
+                ExtractionGap.status == GapStatus.OPEN,
             )
-            or 0
         )
+        if page is not None:
+            query = query.where(ExtractionGap.page == page)
+        return writer.session.scalar(query) or 0
 
     def _mark_completed(self, writer: PageWriter, endpoint: str, parent_key: str) -> None:
         session = writer.session

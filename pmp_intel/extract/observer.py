@@ -133,7 +133,7 @@ class RunObserver:
                 self.logger,
                 logging.INFO,
                 "endpoint_not_supported",
-                f"{event.endpoint}: not supported by this server",
+                f"{event.endpoint}: {event.detail}",
                 snapshot_id=snapshot_id,
                 endpoint=event.endpoint,
                 http_status=event.http_status,

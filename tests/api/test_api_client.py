@@ -35,8 +35,9 @@ HTML = "<!DOCTYPE html><html><head><title>Please wait</title></head><body>busy</
 
 
 def ok(records: int = 2, total: int | None = None) -> str:
-    return envelope("things", [{"id": i} for i in range(records)],
-                    total=records if total is None else total)
+    return envelope(
+        "things", [{"id": i} for i in range(records)], total=records if total is None else total
+    )
 
 
 def attempts(events: object) -> list[AttemptEvent]:
@@ -55,27 +56,31 @@ def test_success_parses_and_reports_one_attempt() -> None:
     assert "page=1" in request.url
     assert "pagelimit=1000" in request.url
     [event] = attempts(events)
-    assert (event.error_type, event.action, event.http_status) == (
-        ErrorType.OK, Action.ACCEPT, 200)
+    assert (event.error_type, event.action, event.http_status) == (ErrorType.OK, Action.ACCEPT, 200)
     assert clock.sleeps == []
 
 
 @responses.activate
 def test_401_refreshes_once_and_retries_at_once_with_the_new_token() -> None:
-    responses.post(ACCOUNTS + "/oauth/v2/token", json={"access_token": "1000.old",
-                                                       "expires_in": 3600})
-    responses.post(ACCOUNTS + "/oauth/v2/token", json={"access_token": "1000.new",
-                                                       "expires_in": 3600})
+    responses.post(
+        ACCOUNTS + "/oauth/v2/token", json={"access_token": "1000.old", "expires_in": 3600}
+    )
+    responses.post(
+        ACCOUNTS + "/oauth/v2/token", json={"access_token": "1000.new", "expires_in": 3600}
+    )
     responses.get(URL, status=401, json={"ErrorCode": "401", "ErrorMsg": "expired"})
     responses.get(URL, body=ok())
-    provider = ZohoOAuthProvider(ACCOUNTS, "cid", SecretStr("csecret-123"),
-                                 SecretStr("1000.rt-123"))
+    provider = ZohoOAuthProvider(
+        ACCOUNTS, "cid", SecretStr("csecret-123"), SecretStr("1000.rt-123")
+    )
     client, events, clock = make_client(provider=provider)
     page = client.get_page(Spec())
     assert len(page.records) == 2
     api_calls = [c.request for c in responses.calls if c.request.method == "GET"]
     assert [r.headers["Authorization"] for r in api_calls] == [
-        "Zoho-oauthtoken 1000.old", "Zoho-oauthtoken 1000.new"]
+        "Zoho-oauthtoken 1000.old",
+        "Zoho-oauthtoken 1000.new",
+    ]
     assert clock.sleeps == []
     assert [e.action for e in attempts(events)] == [Action.REFRESH_AND_RETRY, Action.ACCEPT]
     reasons = [e.reason for e in events.of(TokenRefreshEvent)]
@@ -166,8 +171,9 @@ def test_html_200_is_a_throttle() -> None:
         ({"body": requests.exceptions.ChunkedEncodingError("cut")}, ErrorType.CONNECTION_ERROR),
     ],
 )
-def test_transient_failures_back_off_exponentially(answer: dict[str, object],
-                                                    kind: ErrorType) -> None:
+def test_transient_failures_back_off_exponentially(
+    answer: dict[str, object], kind: ErrorType
+) -> None:
     responses.get(URL, **answer)  # type: ignore[arg-type]
     responses.get(URL, **answer)  # type: ignore[arg-type]
     responses.get(URL, body=ok())
@@ -185,7 +191,11 @@ def test_budget_exhausted_becomes_a_gap_with_a_redacted_sample() -> None:
         client.get_page(Spec(), 4)
     error = info.value
     assert (error.error_type, error.http_status, error.attempts, error.page) == (
-        ErrorType.SERVER_ERROR, 502, 3, 4)
+        ErrorType.SERVER_ERROR,
+        502,
+        3,
+        4,
+    )
     assert error.exit_code == 2
     assert "10.0.0.7" not in error.sample
     assert "ops@corp" not in error.sample
@@ -195,13 +205,17 @@ def test_budget_exhausted_becomes_a_gap_with_a_redacted_sample() -> None:
 
 @responses.activate
 def test_200_with_error_envelope_is_not_retried() -> None:
-    responses.get(URL, json={"status": "error", "error_code": "10002",
-                             "error_description": "Invalid filter"})
+    responses.get(
+        URL, json={"status": "error", "error_code": "10002", "error_description": "Invalid filter"}
+    )
     client, _events, clock = make_client()
     outcome = client.fetch(Spec(), {"page": 1})
     assert isinstance(outcome, PageFailure)
     assert (outcome.error_type, outcome.action, outcome.attempts) == (
-        ErrorType.API_ERROR, Action.GAP, 1)
+        ErrorType.API_ERROR,
+        Action.GAP,
+        1,
+    )
     assert clock.sleeps == []
     assert len(responses.calls) == 1
 
@@ -250,6 +264,21 @@ def test_optional_endpoint_404_is_not_supported() -> None:
 
 
 @responses.activate
+def test_optional_endpoint_403_is_skipped_as_outside_the_scopes() -> None:
+    responses.get(URL, status=403, body='{"status":"error","error_code":"403"}')
+    client, events, _ = make_client()
+    outcomes = list(client.iter_pages(Spec(optional=True)))
+    assert len(outcomes) == 1
+    assert isinstance(outcomes[0], PageFailure)
+    assert outcomes[0].not_supported
+    assert outcomes[0].detail == "outside the token's scopes (HTTP 403)"
+    assert [
+        (e.endpoint, e.http_status, e.detail) for e in events.of(EndpointNotSupportedEvent)
+    ] == [("things", 403, "outside the token's scopes (HTTP 403)")]
+    assert len(responses.calls) == 1
+
+
+@responses.activate
 def test_non_optional_404_and_403_are_gaps_without_retry() -> None:
     responses.get(URL, status=404)
     responses.get(BASE + "/api/1.4/som/remoteoffice", status=403)
@@ -280,12 +309,14 @@ def test_each_attempt_reapplies_the_current_token() -> None:
     responses.post(token_url, json={"access_token": "1000.t2", "expires_in": 3600})
     responses.get(URL, status=503)
     responses.get(URL, body=ok())
-    provider = ZohoOAuthProvider(ACCOUNTS, "cid", SecretStr("csecret-123"),
-                                 SecretStr("1000.rt-123"))
+    provider = ZohoOAuthProvider(
+        ACCOUNTS, "cid", SecretStr("csecret-123"), SecretStr("1000.rt-123")
+    )
     client, _, _clock = make_client(provider=provider)
     client.get_page(Spec())
-    gets = [c.request.headers["Authorization"] for c in responses.calls
-            if c.request.method == "GET"]
+    gets = [
+        c.request.headers["Authorization"] for c in responses.calls if c.request.method == "GET"
+    ]
     assert gets == ["Zoho-oauthtoken 1000.t1", "Zoho-oauthtoken 1000.t2"]
 
 
@@ -302,9 +333,14 @@ def test_invalid_records_are_reported_with_their_page() -> None:
 
 @responses.activate
 def test_single_object_endpoint() -> None:
-    responses.get(BASE + "/api/1.4/patch/summary", json={
-        "message_type": "summary", "message_response": {"summary": {"a": 1}},
-        "status": "success"})
+    responses.get(
+        BASE + "/api/1.4/patch/summary",
+        json={
+            "message_type": "summary",
+            "message_response": {"summary": {"a": 1}},
+            "status": "success",
+        },
+    )
     client, _, _ = make_client()
     spec = Spec("summary", "/api/1.4/patch/summary", "summary", PagingStyle.SINGLE)
     [page] = list(client.iter_pages(spec))

@@ -92,9 +92,13 @@ def test_401_refreshes_then_is_fatal_on_the_third_in_a_row() -> None:
                     consecutive_401=3).action is Action.FATAL
 
 
-def test_optional_404_is_not_supported() -> None:
-    d = policy().decide(result(ErrorType.NOT_FOUND), attempts=1, consecutive_401=0, optional=True)
+@pytest.mark.parametrize("error", [ErrorType.NOT_FOUND, ErrorType.FORBIDDEN])
+def test_optional_404_or_403_is_not_supported(error: ErrorType) -> None:
+    """404: the server lacks the endpoint; 403: the token lacks its scope (pmp-api.md §2b)."""
+    d = policy().decide(result(error), attempts=1, consecutive_401=0, optional=True)
     assert d.action is Action.NOT_SUPPORTED
+    required = policy().decide(result(error), attempts=1, consecutive_401=0, optional=False)
+    assert required.action is Action.GAP
 
 
 def test_run_sleeps_through_the_clock_and_reports_each_attempt() -> None:

@@ -201,6 +201,32 @@ def test_permanent_page_failures_become_gaps_then_heal(engine: Engine, database_
     assert snapshot(engine, first.snapshot_id).status == "complete"  # type: ignore[arg-type]
 
 
+def test_a_first_page_that_never_heals_stays_one_gap_until_abandoned(
+    engine: Engine, database_url: str
+) -> None:
+    """Page 1 fails for good, so the server never said how many pages there are: later runs
+    retry that gap and never guess at pages after it (each guess used to fail and become one
+    more gap, so the snapshot was retried for ever)."""
+    with simulated_pmp(systems=SYSTEMS, seed=6) as pmp:
+        settings = settings_for(pmp, database_url)
+        pmp.set_faults("som_computers:page=1:503*inf")
+        results = [extract(settings, engine, monotonic=lambda: 0.0) for _ in range(5)]
+        asked = sorted(
+            {int(r.params.get("page", 1)) for r in pmp.request_log if "som/computers" in r.path}
+        )
+    first = results[0]
+    assert asked == [1]
+    with Session(engine) as session:
+        gaps = session.scalars(
+            select(ExtractionGap).where(ExtractionGap.snapshot_id == first.snapshot_id)
+        ).all()
+    assert [(g.endpoint, g.page, g.status) for g in gaps] == [("som_computers", 1, "abandoned")]
+    # tried in GAP_MAX_RUNS runs, then abandoned: the next run starts a new snapshot
+    assert [r.gap_retry_only for r in results] == [False, True, True, False, True]
+    assert {r.snapshot_id for r in results} == {first.snapshot_id, results[3].snapshot_id}
+    assert all(r.exit_code is ExitCode.NOT_COMPLETE for r in results)
+
+
 def test_token_expiry_mid_run_costs_no_page(
     engine: Engine, database_url: str, logs: io.StringIO
 ) -> None:
