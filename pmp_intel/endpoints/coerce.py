@@ -196,9 +196,16 @@ def _label_key(text: str) -> str:
 class CodeOf:
     """Annotation marker: the field holds a code of ``enum`` (see :func:`parse_code`)."""
 
-    def __init__(self, enum: type[IntEnum], labels: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        enum: type[IntEnum],
+        labels: dict[str, int] | None = None,
+        codes: dict[int, int] | None = None,
+    ) -> None:
         self.enum = enum
         self.labels = {_label_key(k): v for k, v in (labels or {}).items()}
+        #: Other numbers an API uses for a member (its code → the member's value).
+        self.codes = dict(codes or {})
         #: value → member (or the error) for values seen before; codes repeat endlessly
         #: (the same few per field), so this turns most parses into one dict lookup.
         self.memo: dict[Any, IntEnum | ValueError | None] = {}
@@ -251,7 +258,7 @@ def _parse_code(marker: CodeOf, value: Any) -> IntEnum | None:
     if number is None:
         return None
     try:
-        return enum(number)
+        return enum(marker.codes.get(number, number))
     except ValueError:
         raise ValueError(f"unknown {enum.__name__} code {number}") from None
 
@@ -260,7 +267,10 @@ def _parse_code(marker: CodeOf, value: Any) -> IntEnum | None:
 #: the result unchanged: the fast path (:mod:`pmp_intel.endpoints.fast`) calls these
 #: directly instead of going through pydantic. The code validators add themselves.
 FINAL_VALIDATORS: dict[Callable[[Any], Any], Any] = {
-    to_int: int | None, to_float: float | None, to_str: str | None, to_bool: bool | None,
+    to_int: int | None,
+    to_float: float | None,
+    to_str: str | None,
+    to_bool: bool | None,
     to_datetime: datetime | None,
 }
 
@@ -271,11 +281,11 @@ def _code_validator(marker: CodeOf) -> Callable[[Any], Any]:
     return validate
 
 
-def code_validator(enum: type[IntEnum], labels: dict[str, int] | None = None) -> tuple[
-    CodeOf, BeforeValidator
-]:
+def code_validator(
+    enum: type[IntEnum], labels: dict[str, int] | None = None, codes: dict[int, int] | None = None
+) -> tuple[CodeOf, BeforeValidator]:
     """The marker and validator for an ``Annotated[enum | None, …]`` code field."""
-    marker = CodeOf(enum, labels)
+    marker = CodeOf(enum, labels, codes)
     return marker, BeforeValidator(_code_validator(marker))
 
 
@@ -302,10 +312,17 @@ _PLATFORM = code_validator(Platform, {"macos": 2, "mac os": 2, "osx": 2})
 
 SeverityCode = Annotated[Severity | None, _SEV[0], _SEV[1]]
 InstallStatusCode = Annotated[InstallStatus | None, _INSTALL[0], _INSTALL[1]]
+_DCAPI_INSTALL = code_validator(
+    InstallStatus,
+    {"failed to install": 206, "installation failed": 206, "not installed": 202},
+    {203: 206},
+)
+#: ``patch_status`` of the dcapi threat reports: 203 is "Failed" there (essential-eight.md
+#: §6), 206 in the legacy API (pmp-api.md §5b); both are stored as 206.
+DcapiInstallStatusCode = Annotated[InstallStatus | None, _DCAPI_INSTALL[0], _DCAPI_INSTALL[1]]
 ApprovalCode = Annotated[ApprovalStatus | None, _APPROVAL[0], _APPROVAL[1]]
 HealthCode = Annotated[HealthStatus | None, _HEALTH[0], _HEALTH[1]]
 LiveStatusCode = Annotated[LiveStatus | None, _LIVE[0], _LIVE[1]]
 ScanStatusCode = Annotated[ScanStatus | None, _SCAN[0], _SCAN[1]]
 AgentStatusCode = Annotated[AgentInstallationStatus | None, _AGENT[0], _AGENT[1]]
 PlatformCode = Annotated[Platform | None, _PLATFORM[0], _PLATFORM[1]]
-

@@ -19,8 +19,8 @@ from pydantic import BeforeValidator, Field, model_validator
 from pmp_intel.endpoints.base import Endpoint, PagingStyle, PMPRecord, Row
 from pmp_intel.endpoints.coerce import (
     ApprovalCode,
+    DcapiInstallStatusCode,
     EpochMs,
-    InstallStatusCode,
     OptFloat,
     OptInt,
     OptStr,
@@ -105,8 +105,9 @@ def _cve_rows(patch_id: int, cves: Iterable[CveRef]) -> list[Row]:
     rows: list[Row] = []
     for cve in cves:
         rows.append(("vulnerability", cve.columns(VULNERABILITY_COLUMNS)))
-        rows.append(("patch_vulnerability", {"patch_id": patch_id, "cve_id": cve.cve_id,
-                                             "extra": None}))
+        rows.append(
+            ("patch_vulnerability", {"patch_id": patch_id, "cve_id": cve.cve_id, "extra": None})
+        )
     return rows
 
 
@@ -117,8 +118,16 @@ class ThreatPatchRecord(PMPRecord):
         "patch_id": ("patchid", "id"),
         "patch_name": ("patchname", "name"),
         "bulletin_id": ("bulletinid",),
-        "cves": ("vulnerabilities", "cves_detail", "cve_ids", "cveids", "cve_list", "cve",
-                 "cve_id", "cvelist"),
+        "cves": (
+            "vulnerabilities",
+            "cves_detail",
+            "cve_ids",
+            "cveids",
+            "cve_list",
+            "cve",
+            "cve_id",
+            "cvelist",
+        ),
         "patch_released_time": ("released_time", "release_date", "patchreleasedtime"),
     }
 
@@ -148,7 +157,7 @@ class ThreatPatchState(PMPRecord):
     describes_others = frozenset({"patch_name", "bulletin_id", "severity", "vendor_name"})
 
     patch_id: int
-    install_status: InstallStatusCode
+    install_status: DcapiInstallStatusCode
     approval_status: ApprovalCode = None
     deployment_status: OptInt = None
     install_error_code: OptInt = None
@@ -295,6 +304,10 @@ class Vulnerabilities(Endpoint):
         """The CVE row, plus a link per patch id it names."""
         rows: list[Row] = [("vulnerability", record.columns(VULNERABILITY_COLUMNS))]
         for patch_id in record.patch_ids:
-            rows.append(("patch_vulnerability", {"patch_id": patch_id, "cve_id": record.cve_id,
-                                                 "extra": None}))
+            rows.append(
+                (
+                    "patch_vulnerability",
+                    {"patch_id": patch_id, "cve_id": record.cve_id, "extra": None},
+                )
+            )
         return rows

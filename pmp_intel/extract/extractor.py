@@ -1062,6 +1062,31 @@ class Extractor:
             f"({gap.error_type}{status}, {gap.attempts} attempt(s))"
         )
 
+    def _close_unless_invalid(
+        self, session: Session, snapshot_id: int, endpoint: str
+    ) -> CloseScope:
+        """Close what ``endpoint`` (read to its end) no longer lists, unless some of its
+        records were invalid: what those describe is unknown, so, as for a failed page,
+        every entity keeps its last state."""
+        invalid = session.scalar(
+            select(EndpointRun.invalid_records).where(
+                EndpointRun.snapshot_id == snapshot_id, EndpointRun.endpoint == endpoint
+            )
+        )
+        if not invalid:
+            return CloseScope.everything()
+        log_event(
+            self.log,
+            logging.WARNING,
+            "close_skipped",
+            f"{endpoint}: {invalid} invalid record(s); entities it no longer lists keep "
+            "their last state",
+            snapshot_id=snapshot_id,
+            endpoint=endpoint,
+            invalid_records=int(invalid),
+        )
+        return CloseScope.none()
+
     def _merge_plans(
         self,
         session: Session,
@@ -1102,7 +1127,7 @@ class Extractor:
                 elif states.get(primary.name) is not None and (
                     states[primary.name].status is EndpointRunStatus.COMPLETE
                 ):
-                    close = CloseScope.everything()
+                    close = self._close_unless_invalid(session, snapshot_id, primary.name)
             orphan = (
                 ("system", "resource_id")
                 if entity == "system_patch_state" and not incremental

@@ -202,6 +202,26 @@ def test_dcapi_systemreport_yields_one_state_per_patch() -> None:
         (5, 77, 201), (5, 78, 202)]
 
 
+@pytest.mark.parametrize("staging", [False, True])
+def test_dcapi_patch_status_203_is_failed(staging: bool) -> None:
+    """The dcapi threat reports say 203 for "Failed" (essential-eight.md §6) where the
+    legacy API says 206: one such patch must not throw its whole system away."""
+    endpoint = registry.get("dcapi_systemreport")
+    endpoint = endpoint.for_staging() if staging else endpoint
+    system = {"resource_id": 5, "patches": [
+        {"patch_id": 77, "patch_status": 201}, {"patch_id": 78, "patch_status": 203},
+        {"patch_id": 79, "patch_status": "203"}]}
+    records, invalid = endpoint.parse_records([system])
+    assert invalid == []
+    rows = records[0].rows if staging else list(endpoint.rows(records[0]))
+    assert [(r["patch_id"], r["install_status"]) for _, r in rows] == [
+        (77, 201), (78, InstallStatus.FAILED), (79, InstallStatus.FAILED)]
+    legacy = registry.get("systemreport")
+    state = {"resource_id": 5, "patch_id": 78, "affected_patch_status": 203}
+    _, refused = legacy.parse_records([state])
+    assert ["203" in r.errors for r in refused] == [True]  # the legacy API has no 203
+
+
 def test_summary_columns() -> None:
     endpoint = registry.get("summary")
     [record], _ = endpoint.parse_records([stringly(SAMPLES["summary"])])

@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 import pytest
+from factories import SnapshotFactory, bind_session
 from sim_extraction import content, history_rows, settings_for, snapshot, source_id, truth
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -17,8 +18,9 @@ from pmp_intel.extract.extractor import Extractor
 from pmp_intel.extract.lock import LockHeldError, SourceLock
 from pmp_intel.extract.result import ExitCode, RunOutcome
 from pmp_intel.logs import configure_logging
-from pmp_intel.settings import LogFormat
+from pmp_intel.settings import LogFormat, Settings
 from pmp_intel.store.engine import session_factory
+from pmp_intel.store.merge import CloseScope
 from pmp_intel.store.models import (
     ApprovalSetting,
     EndpointRun,
@@ -225,6 +227,34 @@ def test_a_first_page_that_never_heals_stays_one_gap_until_abandoned(
     assert [r.gap_retry_only for r in results] == [False, True, True, False, True]
     assert {r.snapshot_id for r in results} == {first.snapshot_id, results[3].snapshot_id}
     assert all(r.exit_code is ExitCode.NOT_COMPLETE for r in results)
+
+
+def test_an_endpoint_with_invalid_records_closes_nothing(db_session: Session) -> None:
+    """What an invalid record describes is unknown: as for a failed page, the entities an
+    endpoint no longer lists keep their last state instead of being closed."""
+    bind_session(db_session)
+    try:
+        snap = SnapshotFactory(in_progress=True)
+        db_session.add_all(
+            [
+                EndpointRun(snapshot_id=snap.id, endpoint="allpatches", invalid_records=0),
+                EndpointRun(snapshot_id=snap.id, endpoint="dcapi_systemreport", invalid_records=2),
+            ]
+        )
+        db_session.flush()
+        extractor = Extractor(
+            Settings(database_url="sqlite://", base_url="https://pmp.example"), analyses=[]
+        )
+        closes = {
+            name: extractor._close_unless_invalid(db_session, snap.id, name)
+            for name in ("allpatches", "dcapi_systemreport")
+        }
+    finally:
+        bind_session(None)
+    assert closes == {
+        "allpatches": CloseScope.everything(),
+        "dcapi_systemreport": CloseScope.none(),
+    }
 
 
 def test_token_expiry_mid_run_costs_no_page(
