@@ -209,7 +209,7 @@ def test_odd_values_give_what_pydantic_gives(
 def test_invalid_records_keep_their_index_and_pydantic_message() -> None:
     endpoint = registry.get("dcapi_systemreport")
     good = {"resource_id": 5, "patches": [{"patch_id": 1, "patch_status": "Installed"}]}
-    bad_nested = {"resource_id": 6, "patches": [{"patch_id": 1, "patch_status": "203"}]}
+    bad_nested = {"resource_id": 6, "patches": [{"patch_id": 1, "patch_status": "299"}]}
     missing = {"patches": []}
     valid, invalid = endpoint.parse_records([good, bad_nested, "x", missing, good])
     assert [r.resource_id for r in valid] == [5, 5]
