@@ -8,13 +8,19 @@ See docs/service.md.
 
 from pmp_intel.service.base import BaseIntelligenceService
 from pmp_intel.service.readonly import ReadOnlyViolation
-from pmp_intel.service.results import FreshnessInfo, PMPQueryResult, QueryResult
+from pmp_intel.service.results import (
+    FreshnessInfo,
+    FreshnessReport,
+    PMPQueryResult,
+    QueryResult,
+)
 from pmp_intel.service.service import DetailResult, PMPIntelligenceService, SnapshotDiffResult
 
 __all__ = [
     "BaseIntelligenceService",
     "DetailResult",
     "FreshnessInfo",
+    "FreshnessReport",
     "PMPIntelligenceService",
     "PMPQueryResult",
     "QueryResult",

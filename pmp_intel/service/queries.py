@@ -315,15 +315,27 @@ def vulnerable_systems(conn: Connection, at: At, severity: int) -> list[dict[str
     return rows
 
 
+#: The largest BIGINT: a longer digit string cannot be a patch id.
+INT64_MAX = 2**63 - 1
+
+
 def _patch_match(patch: str | int) -> ColumnElement[bool]:
-    if isinstance(patch, int) or str(patch).strip().isdigit():
-        return Patch.patch_id == int(patch)
-    pattern = _contains(str(patch))
-    return or_(_like(Patch.patch_name, pattern), _like(Patch.bulletin_id, pattern))
+    """An ``int`` is PMP's patch id. A string matches the patch name or bulletin as a
+    substring, like the legacy ``patch_name LIKE '%<patch_id>%'`` (so ``'5022925'`` finds
+    ``windows-kb5022925-x64.msu``); a digit string also matches the patch id."""
+    if isinstance(patch, int):
+        return Patch.patch_id == patch
+    text = str(patch).strip()
+    pattern = f"%{text}%"
+    by_text = or_(_like(Patch.patch_name, pattern), _like(Patch.bulletin_id, pattern))
+    if text.isascii() and text.isdigit() and int(text) <= INT64_MAX:
+        return or_(Patch.patch_id == int(text), by_text)
+    return by_text
 
 
 def patch_deployment_status(conn: Connection, at: At, patch: str | int) -> list[dict[str, Any]]:
-    """Every system a patch (id, or name / bulletin substring) applies to, and its state."""
+    """Every system a patch (id, or name / bulletin substring) applies to, and its state:
+    one row per (system, patch) pair, by system name, then patch id."""
     st, s, p = SystemPatchState, System, Patch
     status_text = case(
         (st.deployment_status == REBOOT_PENDING, "Reboot Pending"),

@@ -10,6 +10,7 @@ installed (``pip install 'pmp-intel[pandas]'``).
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,17 @@ from typing import Any
 #: Days after which data counts as stale (the legacy rule: "more than 7 whole days").
 STALENESS_THRESHOLD_DAYS = 7
 NO_SNAPSHOT_WARNING = "No snapshot: nothing has been extracted yet (run pmp-intel extract)"
+#: The legacy Maia database files (maia-legacy.md §1.0), whose data now lives in the unified
+#: database: accepted, with a DeprecationWarning, where the legacy service took a database name.
+LEGACY_DATABASES = frozenset(
+    {
+        "pmp_config.db",
+        "pmp_resilient.db",
+        "pmp_systemreports.db",
+        "pmp_complete_intelligence.db",
+        "pmp_patch_systems.db",
+    }
+)
 
 
 def aware(moment: datetime) -> datetime:
@@ -144,6 +156,39 @@ class FreshnessInfo:
         if key not in self:
             return default
         return self[key]
+
+
+class FreshnessReport(dict[str, FreshnessInfo]):
+    """``{database name: FreshnessInfo}``; it holds the one unified database.
+
+    The legacy report had one entry per legacy file: ``report["pmp_config.db"]`` (or
+    ``.get``) with a name of :data:`LEGACY_DATABASES` gives the unified entry, with a
+    ``DeprecationWarning``. Iteration, ``len`` and ``in`` see the real key only.
+    """
+
+    def __missing__(self, key: str) -> FreshnessInfo:
+        return self._legacy_entry(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``report[key]``, or ``default`` when there is no such entry."""
+        if key in self:
+            return dict.__getitem__(self, key)
+        try:
+            return self._legacy_entry(key)
+        except KeyError:
+            return default
+
+    def _legacy_entry(self, key: str) -> FreshnessInfo:
+        if key in LEGACY_DATABASES and len(self) == 1:
+            ((name, info),) = self.items()
+            warnings.warn(
+                f"the freshness report's {key!r} entry is deprecated: its data was imported "
+                f"into {name!r}, whose entry this is",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            return info
+        raise KeyError(key)
 
 
 def freshness_of(last_refresh: datetime | None, record_count: int) -> FreshnessInfo:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from pmp_intel.service import queries as q
 from pmp_intel.service.base import BaseIntelligenceService
 from pmp_intel.service.readonly import bind_raw, read_only_connection
 from pmp_intel.service.results import (
+    LEGACY_DATABASES,
     NO_SNAPSHOT_WARNING,
     STALENESS_THRESHOLD_DAYS,
-    FreshnessInfo,
+    FreshnessReport,
     PMPQueryResult,
     aware,
     freshness_of,
@@ -63,6 +65,10 @@ CHANGE_KEYS = (
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 R = TypeVar("R", bound=PMPQueryResult)
+
+
+class SnapshotUnavailable(ValueError):
+    """The snapshot asked for does not exist, belongs to another source or never finished."""
 
 
 class SnapshotDiffResult(PMPQueryResult):
@@ -263,16 +269,18 @@ class PMPIntelligenceService(BaseIntelligenceService):
         if isinstance(snapshot, int) and not isinstance(snapshot, bool):
             info = q.snapshot_info(conn, snapshot)
             if info is None:
-                raise ValueError(f"snapshot {snapshot} does not exist")
+                raise SnapshotUnavailable(f"snapshot {snapshot} does not exist")
             if source is None and self.source is None and info["source_id"] != source_id:
                 # a snapshot id names its source
                 source_id = int(info["source_id"])
                 name = next(n for n, i in q.source_ids(conn).items() if i == source_id)
                 warning = None
             elif info["source_id"] != source_id:
-                raise ValueError(f"snapshot {snapshot} belongs to another source than {name!r}")
+                raise SnapshotUnavailable(
+                    f"snapshot {snapshot} belongs to another source than {name!r}"
+                )
             if info["status"] not in q.FINISHED:
-                raise ValueError(
+                raise SnapshotUnavailable(
                     f"snapshot {snapshot} is {info['status']}: only complete or partial "
                     "snapshots are merged into history"
                 )
@@ -339,12 +347,29 @@ class PMPIntelligenceService(BaseIntelligenceService):
         source: str | None,
         columns: Sequence[str],
         run: Callable[[Connection, q.At], list[dict[str, Any]]],
+        *,
+        missing_ok: bool = False,
     ) -> PMPQueryResult:
+        """Run ``run`` at the snapshot. ``missing_ok``: a snapshot that cannot be read gives
+        an empty result with a warning (the legacy ``snapshot_id`` arguments did), not an
+        error."""
         started = time.perf_counter()
         with self.connection() as conn:
-            scope = self._scope(conn, snapshot, source)
+            try:
+                scope = self._scope(conn, snapshot, source)
+            except SnapshotUnavailable as exc:
+                if not missing_ok:
+                    raise
+                scope = self._unavailable(conn, source, str(exc))
             rows = [] if scope.at is None else run(conn, scope.at)
         return self._result(scope, rows, columns, started)
+
+    def _unavailable(self, conn: Connection, source: str | None, reason: str) -> _Scope:
+        """The scope of a query whose snapshot cannot be read: no rows, stale, ``reason``."""
+        source_id, name, _ = self._source_id(conn, source)
+        latest = None if source_id is None else q.latest_snapshot(conn, source_id)
+        started = None if latest is None else aware(latest[1])
+        return _Scope(source_id, name, None, started, f"{reason}: no rows")
 
     # ----------------------------------------------------------------- legacy API
     def get_systems_by_organization(
@@ -396,8 +421,11 @@ class PMPIntelligenceService(BaseIntelligenceService):
     ) -> PMPQueryResult:
         """Where a patch stands on every system it applies to: ``system_name, patch_name,
         patch_status, patch_deployed, status_text`` (Installed / Reboot Pending / Not
-        Installed). ``patch_id`` is PMP's numeric patch id, or a substring of the patch name
-        or bulletin (e.g. a KB number)."""
+        Installed), by system name, then patch id.
+
+        ``patch_id``: an ``int`` is PMP's patch id; a string is a substring of the patch name
+        or bulletin, as in the legacy service (``"KB5022925"``, ``"5022925"``), and a digit
+        string also matches PMP's patch id (a pair matching both is listed once)."""
         return self._query(
             snapshot,
             source,
@@ -421,12 +449,16 @@ class PMPIntelligenceService(BaseIntelligenceService):
         source: str | None = None,
     ) -> PMPQueryResult:
         """CVEs the estate is exposed to (fixed by a patch missing or failed somewhere),
-        highest CVSS first: ``cve_id, cvss_score, cvss_severity``."""
+        highest CVSS first: ``cve_id, cvss_score, cvss_severity``.
+
+        A legacy ``snapshot_id`` that cannot be read (missing, another source's, unfinished)
+        gives an empty result with a warning; ``snapshot=`` raises ``ValueError``."""
         return self._query(
             snapshot if snapshot is not None else snapshot_id,
             source,
             EXPOSURE_KEYS,
             q.vulnerability_exposure,
+            missing_ok=snapshot is None,
         )
 
     def get_compliance_status(
@@ -439,13 +471,14 @@ class PMPIntelligenceService(BaseIntelligenceService):
     ) -> PMPQueryResult:
         """Essential Eight outcomes of a snapshot in the legacy shape: ``check_name,
         check_category, passed, severity``, CRITICAL → LOW, failed first (docs/service.md
-        explains the mapping)."""
+        explains the mapping). A ``snapshot_id`` that cannot be read: empty, with a warning."""
         chosen = profile or _default_profile()
         return self._query(
             snapshot if snapshot is not None else snapshot_id,
             source,
             COMPLIANCE_KEYS,
             lambda conn, at: q.compliance_status(conn, at.snapshot_id, chosen),
+            missing_ok=snapshot is None,
         )
 
     def get_deployment_history(
@@ -457,24 +490,27 @@ class PMPIntelligenceService(BaseIntelligenceService):
         source: str | None = None,
     ) -> PMPQueryResult:
         """Automated patch deployment tasks, most recently run first: ``task_name,
-        task_status, scheduled_time, executed_time``."""
+        task_status, scheduled_time, executed_time``. A ``snapshot_id`` that cannot be read:
+        empty, with a warning."""
         return self._query(
             snapshot if snapshot is not None else snapshot_id,
             source,
             TASK_KEYS,
             lambda conn, at: q.deployment_history(conn, at, int(limit)),
+            missing_ok=snapshot is None,
         )
 
-    def get_data_freshness_report(self, *, source: str | None = None) -> dict[str, FreshnessInfo]:
+    def get_data_freshness_report(self, *, source: str | None = None) -> FreshnessReport:
         """``{database name: FreshnessInfo}`` from the newest merged snapshot's start time;
-        no snapshot at all is stale with a warning."""
+        no snapshot at all is stale with a warning. A legacy database name
+        (``report["pmp_config.db"]``) reads the one entry, with a ``DeprecationWarning``."""
         with self.connection() as conn:
             scope = self._scope(conn, None, source)
             count = 0 if scope.source_id is None else q.record_count(conn, scope.source_id)
         info = freshness_of(scope.latest_started, count)
         if scope.latest_started is None and scope.warning:
             info.warning = scope.warning
-        return {self.database_name: info}
+        return FreshnessReport({self.database_name: info})
 
     def is_stale(self, *, source: str | None = None) -> bool:
         """True when the newest snapshot is more than 7 days old, or there is none."""
@@ -493,14 +529,22 @@ class PMPIntelligenceService(BaseIntelligenceService):
         ``params``: a sequence for ``?`` placeholders or a mapping for ``:name`` ones (both
         work on SQLite and PostgreSQL). Anything else (writes, several statements, PRAGMA,
         ATTACH, …) raises :class:`~pmp_intel.service.readonly.ReadOnlyViolation`.
-        ``database`` is ``"auto"`` or this database's name (the legacy names are gone: their
-        data lives in the unified database).
+
+        ``database``: ``"auto"`` (or None) or this database's name. A legacy file name
+        (``pmp_config.db``, …: :data:`~pmp_intel.service.results.LEGACY_DATABASES`) reads
+        this database too, with a ``DeprecationWarning``, and is reported back as the
+        result's ``source_database``. A string in place of ``params`` is the legacy
+        signature ``query_raw(sql, database="auto")``: it is the database, not parameters.
         """
-        if database not in (None, "auto", self.database_name, self.UNIFIED_DB):
-            raise ValueError(
-                f"unknown database {database!r}: this service reads {self.database_name!r} "
-                "(the legacy pmp_config/pmp_systemreports data was imported into it)"
-            )
+        if isinstance(params, str):
+            if database not in (None, "auto", params):
+                raise TypeError(
+                    f"query_raw() got two databases, {params!r} and {database!r} (the second "
+                    "positional argument is params; a string there is the legacy database)"
+                )
+            database = params
+            params = ()
+        reported = self._raw_database(database)
         statement, values = bind_raw(sql, params)
         started = time.perf_counter()
         with self.connection() as conn:
@@ -513,7 +557,28 @@ class PMPIntelligenceService(BaseIntelligenceService):
             rows = [dict(zip(columns, row, strict=True)) for row in result]
         out: PMPQueryResult = self._result(scope, rows, columns, started)
         out.snapshot_id = None
+        out.source = reported
         return out
+
+    def _raw_database(self, database: object) -> str:
+        """The ``source_database`` a raw query on ``database`` reports (ValueError if the
+        name is neither this database's, ``"auto"``, nor a legacy one)."""
+        if database is None or database in ("auto", self.database_name, self.UNIFIED_DB):
+            return self.database_name
+        if isinstance(database, str) and database in LEGACY_DATABASES:
+            warnings.warn(
+                f"query_raw(database={database!r}) is deprecated: the legacy databases were "
+                f"imported into {self.database_name!r}, which is what this query reads (its "
+                "tables, not the legacy ones: docs/service.md); omit database=",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            return database
+        raise ValueError(
+            f"unknown database {database!r}: this service reads {self.database_name!r}; "
+            f"database= may be 'auto', {self.database_name!r} or a legacy name "
+            f"({', '.join(sorted(LEGACY_DATABASES))}), all of which read it"
+        )
 
     def refresh(self, **extractor_options: Any) -> bool:
         """Run one extraction of the source (``pmp-intel extract``). True when the snapshot

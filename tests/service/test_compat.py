@@ -91,8 +91,11 @@ def test_every_legacy_method_with_legacy_arguments(
     assert raw.data[0]["n"] >= 3
     named = service.query_raw("SELECT 1 AS one", database=service.database_name)
     assert named.data == [{"one": 1}]
+    with pytest.warns(DeprecationWarning, match="imported into"):  # read here, named as asked
+        legacy = service.query_raw("SELECT 1 AS one", database="pmp_config.db")
+    assert (legacy.data, legacy.source_database) == ([{"one": 1}], "pmp_config.db")
     with pytest.raises(ValueError, match="unknown database"):
-        service.query_raw("SELECT 1", database="pmp_config.db")
+        service.query_raw("SELECT 1", database="pmp_other.db")
 
 
 def test_row_values_follow_the_legacy_rules(

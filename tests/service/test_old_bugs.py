@@ -182,8 +182,10 @@ def test_query_raw_takes_parameters_in_the_legacy_call_shapes(
     assert legacy.source_database == service.database_name
     assert legacy.data[0]["t"] == "all_systems"
     assert legacy.data[0]["n"] >= len(history.truths[-1].systems)
-    with pytest.raises(ValueError, match=r"unknown database 'pmp_config\.db'"):
-        service.query_raw("SELECT 1", database="pmp_config.db")
+    # the legacy signature's second positional argument was the database, not parameters
+    assert service.query_raw("SELECT 1 AS one", "auto").data == [{"one": 1}]
+    with pytest.raises(ValueError, match=r"unknown database 'pmp_other\.db'"):
+        service.query_raw("SELECT 1", database="pmp_other.db")
     with pytest.raises(ValueError, match="placeholders"):
         service.query_raw("SELECT ? AS a")  # a placeholder without its value: said, not run
     # a colon inside a string literal is text, not a parameter
