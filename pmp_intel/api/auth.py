@@ -6,12 +6,14 @@ Providers (:class:`AuthProvider`) know how to obtain a token and how to put it o
   ``Authorization: Zoho-oauthtoken <token>``; keeps the refresh token when the answer has
   none, adopts a rotated one when it has.
 * :class:`OnPremLoginProvider`: ``/api/1.3/desktop/authentication`` with the base64 password,
-  local or AD; ``Authorization: <token>`` with no scheme. A two-factor answer raises
+  local or AD, as a JSON POST, a POST with query parameters or a GET with query parameters
+  (the first the server accepts; a refusal of the credentials stops at once);
+  ``Authorization: <token>`` with no scheme. A two-factor answer raises
   :class:`~pmp_intel.api.errors.TwoFactorRequiredError`.
 * :class:`StaticTokenProvider`: a token (API key) given in ``PMP_TOKEN``; cannot refresh.
 
 :class:`TokenManager` holds the current token: proactive refresh at 80 % of its lifetime
-(45 s when the lifetime is unknown), a forced refresh on 401, single-flight under a lock
+(none when the lifetime is unknown), a forced refresh on 401, single-flight under a lock
 when requests run concurrently, 3 retries for a refresh that fails transiently, and the
 abort rule of design.md §4 (3 consecutive 401s → :class:`AuthenticationError`).
 """
@@ -20,12 +22,15 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import requests
 from pydantic import SecretStr
@@ -43,8 +48,6 @@ log = logging.getLogger(__name__)
 
 #: Share of a token's lifetime after which it is refreshed proactively.
 REFRESH_AT_FRACTION = 0.8
-#: Refresh interval when the server does not say how long a token lives.
-UNKNOWN_LIFETIME_REFRESH_S = 45.0
 #: Retries of a token grant that failed transiently (5xx, timeout, throttle page).
 REFRESH_RETRIES = 3
 _ERROR_CODE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -102,12 +105,19 @@ class AuthProvider(ABC):
         return f"{type(self).__name__}(kind={self.kind!r})"
 
 
-def _post(
-    session: requests.Session, url: str, timeouts: Timeouts, **kwargs: Any
+def _request(
+    session: requests.Session, method: str, url: str, timeouts: Timeouts, **kwargs: Any
 ) -> requests.Response:
+    # requests' and urllib3's exception texts name the URL, query string (a password) and
+    # all: none of them is chained or echoed.
     try:
-        return session.post(
-            url, timeout=timeouts.as_tuple(), allow_redirects=False, verify=session.verify, **kwargs
+        return session.request(
+            method,
+            url,
+            timeout=timeouts.as_tuple(),
+            allow_redirects=False,
+            verify=session.verify,
+            **kwargs,
         )
     except requests.exceptions.SSLError:
         raise AuthenticationError(
@@ -118,6 +128,14 @@ def _post(
         raise TransientAuthError(ErrorType.TIMEOUT, "timeout") from None
     except requests.ConnectionError:
         raise TransientAuthError(ErrorType.CONNECTION_ERROR, "connection failed") from None
+    except requests.RequestException as exc:
+        raise TransientAuthError(ErrorType.CONNECTION_ERROR, type(exc).__name__) from None
+
+
+def _post(
+    session: requests.Session, url: str, timeouts: Timeouts, **kwargs: Any
+) -> requests.Response:
+    return _request(session, "POST", url, timeouts, **kwargs)
 
 
 def _transient_status(response: requests.Response) -> None:
@@ -133,6 +151,13 @@ def _json(response: requests.Response) -> Any:
         return decode_json(response.content, response.headers.get("Content-Type"))
     except EnvelopeError as exc:
         raise TransientAuthError(exc.error_type, exc.detail, response.status_code) from None
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return decode_json(response.content, response.headers.get("Content-Type"))
+    except EnvelopeError:
+        return None
 
 
 class ZohoOAuthProvider(AuthProvider):
@@ -230,8 +255,92 @@ class ZohoOAuthProvider(AuthProvider):
                 self._refresh_token = stored.refresh_token
 
 
+class LoginForm(StrEnum):
+    """How the on-premises login sends its parameters (pmp-api.md §2a: sources disagree)."""
+
+    #: POST with a JSON body (EC-MSP S14). First: the password stays out of URLs and so out
+    #: of the server's and any proxy's access logs.
+    JSON = "json"
+    #: POST with the parameters in the query string (C2).
+    POST_QUERY = "post_query"
+    #: GET with the parameters in the query string (PMP's own docs, S1).
+    GET = "get"
+
+
+#: The order in which a first login tries the forms.
+LOGIN_FORMS = (LoginForm.JSON, LoginForm.POST_QUERY, LoginForm.GET)
+_FORM_NAMES = {
+    LoginForm.JSON: "JSON POST",
+    LoginForm.POST_QUERY: "POST with query parameters",
+    LoginForm.GET: "GET with query parameters",
+}
+# PMP documents no login error codes or texts (pmp-api.md §3c, §11), so a refusal is judged
+# by its words. The account is known to the server and further attempts only add to its
+# failed-login count:
+_ACCOUNT_BLOCKED = re.compile(
+    r"\block(?:ed|out)?\b|disabled|suspended|deactivated|\bblocked|expired"
+    r"|too many (?:failed|invalid|unsuccessful|wrong|incorrect|login|attempt)",
+    re.IGNORECASE,
+)
+# The server read no (or not all) credentials: the form, not the password, is the problem.
+_NOTHING_READ = re.compile(
+    r"missing|required|mandatory|empty|blank|null|not (?:provided|specified|given|supplied)"
+    r"|no (?:user|password|credential)",
+    re.IGNORECASE,
+)
+# The server read credentials and refused them.
+_BAD_CREDENTIALS = re.compile(
+    r"password|credential|authenticat|log ?in|sign ?in|user ?name|\buser\b|account",
+    re.IGNORECASE,
+)
+
+
+class _Refusal(StrEnum):
+    """What a refused login attempt says about the credentials."""
+
+    BLOCKED = "blocked"  # stop: the account is locked, disabled or expired
+    CREDENTIALS = "credentials"  # stop, once the server is known to have read them
+    FORM = "form"  # try the next form
+
+
+def _judge(text: str) -> _Refusal:
+    if _ACCOUNT_BLOCKED.search(text):
+        return _Refusal.BLOCKED
+    if _NOTHING_READ.search(text):
+        return _Refusal.FORM
+    if _BAD_CREDENTIALS.search(text):
+        return _Refusal.CREDENTIALS
+    return _Refusal.FORM
+
+
+def _error_text(document: Any) -> str:
+    """The human-readable words of an error answer (never echoed: only judged)."""
+    if not isinstance(document, Mapping):
+        return ""
+    words = []
+    for key in ("error_description", "errormsg", "message", "error"):
+        found = lookup(document, key)
+        if found is not None and isinstance(found[1], str):
+            words.append(found[1])
+    return " ".join(words)
+
+
+def _safe_code(code: str | None) -> str:
+    return code if code is not None and _ERROR_CODE.fullmatch(code) else "?"
+
+
 class OnPremLoginProvider(AuthProvider):
-    """Username/password login of an on-premises server (local or Active Directory)."""
+    """Username/password login of an on-premises server (local or Active Directory).
+
+    The forms of :data:`LOGIN_FORMS` are tried in turn while the server refuses the form
+    rather than the credentials; the form that worked is used first on every later login
+    of this provider. A refusal of the credentials stops at once (a locked-out account
+    costs more than a failed extraction): HTTP 401, HTTP 403 or an error envelope whose
+    words name the credentials or a blocked account. The one exception is an HTTP 200
+    error envelope naming the credentials in answer to a JSON body the server has never
+    been seen to read: legacy servers that ignore a JSON body answer exactly that
+    (pmp-api.md §3c), so the query-string form is tried once before giving up.
+    """
 
     kind = "onprem"
 
@@ -262,50 +371,86 @@ class OnPremLoginProvider(AuthProvider):
         self.auth_type = auth_type
         self.domain = domain
         self.path = path
+        #: The form the server last accepted (None until a login succeeds).
+        self.form: LoginForm | None = None
 
-    def _body(self) -> dict[str, str]:
-        body = {
+    def _params(self) -> dict[str, str]:
+        params = {
             "username": self.username,
             "password": self._encoded,
             "auth_type": self.auth_type,
         }
         if self.domain:
-            body["domainName"] = self.domain
-        return body
+            params["domainName"] = self.domain
+        return params
+
+    def _forms(self) -> list[LoginForm]:
+        known = self.form
+        return [known, *(f for f in LOGIN_FORMS if f is not known)] if known else [*LOGIN_FORMS]
+
+    def _send(
+        self, session: requests.Session, timeouts: Timeouts, form: LoginForm
+    ) -> requests.Response:
+        url = self.base_url + self.path
+        if form is LoginForm.JSON:
+            return _request(session, "POST", url, timeouts, json=self._params())
+        method = "GET" if form is LoginForm.GET else "POST"
+        return _request(session, method, url, timeouts, params=self._params())
 
     def obtain(self, session: requests.Session, timeouts: Timeouts) -> Grant:
-        """POST the login as JSON; servers that refuse a JSON body (404/405/415) get the
-        documented query-string form (POST, as C2 sends it)."""
-        url = self.base_url + self.path
-        response = _post(session, url, timeouts, json=self._body())
-        if response.status_code in {404, 405, 415}:
-            response = _post(session, url, timeouts, params=self._body())
-        _transient_status(response)
-        if response.status_code in {401, 403}:
-            raise AuthenticationError(
-                f"the server refused the login of user {self.username!r} "
-                f"(HTTP {response.status_code}); check PMP_USERNAME, PMP_PASSWORD, "
-                "PMP_AUTH_TYPE and PMP_DOMAIN",
-                error_type=ErrorType.AUTH_FAILED,
-                http_status=response.status_code,
-            )
-        if response.status_code >= 400:
-            raise AuthenticationError(
-                f"the login endpoint answered HTTP {response.status_code}",
-                error_type=ErrorType.AUTH_FAILED,
-                http_status=response.status_code,
-            )
+        """Log in, trying the forms in turn (see the class docstring)."""
+        tried: list[str] = []
+        last_status: int | None = None
+        for form in self._forms():
+            response = self._send(session, timeouts, form)
+            _transient_status(response)
+            last_status = response.status_code
+            outcome = self._read(response, form)
+            if isinstance(outcome, Grant):
+                self.form = form
+                return outcome
+            tried.append(f"{_FORM_NAMES[form]}: {outcome}")
+        raise AuthenticationError(
+            f"the server accepted none of the login forms for user {self.username!r} "
+            f"({'; '.join(tried)}); check PMP_BASE_URL, PMP_USERNAME, PMP_PASSWORD, "
+            "PMP_AUTH_TYPE and PMP_DOMAIN",
+            error_type=ErrorType.AUTH_FAILED,
+            http_status=last_status,
+        )
+
+    def _refused(self, reason: str, status: int) -> AuthenticationError:
+        return AuthenticationError(
+            f"the server refused the login of user {self.username!r} ({reason}); "
+            "check PMP_USERNAME, PMP_PASSWORD, PMP_AUTH_TYPE and PMP_DOMAIN",
+            error_type=ErrorType.AUTH_FAILED,
+            http_status=status,
+        )
+
+    def _read(self, response: requests.Response, form: LoginForm) -> Grant | str:
+        """The grant, or why this form was refused (to try the next one); raises when the
+        credentials were refused or the failure is transient."""
+        status = response.status_code
+        if status == 401:
+            raise self._refused("HTTP 401", status)
+        if status >= 400:
+            if status == 403 and _judge(_error_text(_json_or_none(response))) is not _Refusal.FORM:
+                raise self._refused("HTTP 403", status)
+            return f"HTTP {status}"
         document = _json(response)
         try:
             check_error(document)
         except EnvelopeError as exc:
-            raise AuthenticationError(
-                f"the server refused the login of user {self.username!r} "
-                f"(error_code={exc.error_code}); check PMP_USERNAME, PMP_PASSWORD, "
-                "PMP_AUTH_TYPE and PMP_DOMAIN",
-                error_type=ErrorType.AUTH_FAILED,
-                http_status=response.status_code,
-            ) from None
+            code = _safe_code(exc.error_code)
+            if exc.error_type is ErrorType.API_ERROR_TRANSIENT:
+                raise TransientAuthError(exc.error_type, f"error_code={code}", status) from None
+            verdict = _judge(_error_text(document))
+            unread_json = form is LoginForm.JSON and self.form is not LoginForm.JSON
+            if verdict is _Refusal.BLOCKED or (verdict is _Refusal.CREDENTIALS and not unread_json):
+                raise self._refused(f"error_code={code}", status) from None
+            return f"error_code={code}"
+        return self._grant(document, status)
+
+    def _grant(self, document: Any, status: int) -> Grant:
         auth = _dig(document, "message_response", "authentication")
         token = _dig(auth, "auth_data", "auth_token")
         if token is None:
@@ -321,14 +466,16 @@ class OnPremLoginProvider(AuthProvider):
                     "supply. Use an account without two-factor authentication for the API, "
                     "or an API key with PMP_AUTH=token and PMP_TOKEN",
                     error_type=ErrorType.AUTH_FAILED,
-                    http_status=response.status_code,
+                    http_status=status,
                 )
             raise TransientAuthError(
                 ErrorType.UNEXPECTED_SHAPE,
                 "login answer without auth_token",
-                response.status_code,
+                status,
             )
         redact.register_secret(token)
+        # PMP documents no lifetime for this token (pmp-api.md §2a): None means "refresh on
+        # 401 only" in the TokenManager.
         return Grant(SecretStr(token), None)
 
     def header(self, token: str) -> dict[str, str]:
@@ -340,8 +487,13 @@ class OnPremLoginProvider(AuthProvider):
         return f"onprem:{self.base_url}:{self.username}"
 
     def secrets(self) -> list[str]:
-        """The password, plain and base64-encoded."""
-        return [self._password.get_secret_value(), self._encoded]
+        """The password: plain, base64-encoded, and base64 as it appears in a query string."""
+        plain, encoded = self._password.get_secret_value(), self._encoded
+        return list(dict.fromkeys([plain, encoded, quote_plus(encoded), quote(encoded, safe="")]))
+
+    def __repr__(self) -> str:
+        form = self.form.value if self.form else None
+        return f"{type(self).__name__}(kind={self.kind!r}, form={form!r})"
 
 
 class StaticTokenProvider(AuthProvider):
@@ -415,9 +567,11 @@ class Token:
 
     @property
     def refresh_due_at(self) -> float:
-        """Wall time of the proactive refresh."""
+        """Wall time of the proactive refresh; never (infinity) when the lifetime is unknown:
+        such a token is replaced when the server answers 401 (design.md §4), not on a timer
+        that would log in with the password again and again."""
         if self.expires_in is None or self.expires_in <= 0:
-            return self.obtained_at + UNKNOWN_LIFETIME_REFRESH_S
+            return math.inf
         return self.obtained_at + REFRESH_AT_FRACTION * self.expires_in
 
     @property

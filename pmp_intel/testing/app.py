@@ -17,7 +17,7 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qsl
 
-from pmp_intel.testing.auth import Authority, auth_kind
+from pmp_intel.testing.auth import LOGIN_FORMS, Authority, auth_kind, login_parameters
 from pmp_intel.testing.endpoints import (
     API_ROUTES,
     DCAPI_ROUTES,
@@ -106,6 +106,7 @@ class SimulatorSettings:
     token_ttl: float = 3600.0
     onprem_token_ttl: float | None = None
     accept_bearer: bool = False
+    login_forms: tuple[str, ...] = LOGIN_FORMS
     page_cap: int | None = 1000
     pagelimit_mode: str = "honour"
     default_page_size: int = 25
@@ -125,6 +126,9 @@ class SimulatorSettings:
             raise ValueError("pagelimit_mode must be 'honour' or 'fixed'")
         if self.unknown_path not in ("404", "html"):
             raise ValueError("unknown_path must be '404' or 'html'")
+        self.login_forms = tuple(self.login_forms)
+        if not self.login_forms or set(self.login_forms) - set(LOGIN_FORMS):
+            raise ValueError(f"login_forms must be some of {', '.join(LOGIN_FORMS)}")
         unknown = set(self.optional_endpoints) - {n for n, s in ENDPOINTS.items() if s.optional}
         if unknown:
             raise ValueError(f"not optional endpoints: {', '.join(sorted(unknown))}")
@@ -245,9 +249,19 @@ class SimulatorApp:
         fault: Fault | None = None
         delayed = 0.0
         page: int | None = None
+        login: dict[str, str] | None = None
         try:
             if name in ("oauth_token", "authentication"):
-                params.update(self._body_params(body, content_type))
+                sent = self._body_params(body, content_type)
+                if name == "authentication":
+                    login = login_parameters(
+                        method,
+                        params,
+                        sent,
+                        _is_json_body(body, content_type),
+                        self.settings.login_forms,
+                    )
+                params.update(sent)
             fault = self.injector.decide(
                 name or "unknown",
                 params,
@@ -264,7 +278,7 @@ class SimulatorApp:
             if fault is not None and fault.kind not in DATA_FAULTS:
                 response = self._fault_response(fault)
             else:
-                response = self._respond(name, version, method, params, authorization, fault)
+                response = self._respond(name, version, method, params, authorization, fault, login)
             if name in ENDPOINTS and ENDPOINTS[name].style != "object":
                 page = _page_number(params)
         except Exception as exc:  # a simulator bug: answer 500 and keep it for the test to see
@@ -293,7 +307,7 @@ class SimulatorApp:
         if not body:
             return {}
         text = body.decode("utf-8", "replace")
-        if "json" in content_type or text.lstrip().startswith("{"):
+        if _is_json_body(body, content_type):
             try:
                 data = json.loads(text)
             except ValueError:
@@ -327,7 +341,10 @@ class SimulatorApp:
         params: dict[str, str],
         authorization: str | None,
         fault: Fault | None = None,
+        login: dict[str, str] | None = None,
     ) -> Response:
+        """The answer to one request; ``login`` holds the parameters the login reads (None:
+        the login does not serve this method)."""
         if name is None:
             if self.settings.unknown_path == "html":
                 return Response(200, LOGIN_PAGE, "text/html;charset=UTF-8")
@@ -345,7 +362,9 @@ class SimulatorApp:
                         "10005", "Login is not enabled on this server", "authentication", version
                     )
                 )
-            answer = self.authority.login(params, version)
+            if login is None:
+                return Response(405, b"", "text/plain")
+            answer = self.authority.login(login, version)
             if answer is None:
                 return self._json(
                     error_envelope(
@@ -515,6 +534,10 @@ class SimulatorApp:
         if ENDPOINTS[name].style == "object":
             return 1
         return self.catalog.listing(name, params).total
+
+
+def _is_json_body(body: bytes, content_type: str) -> bool:
+    return bool(body) and ("json" in content_type or body.lstrip().startswith(b"{"))
 
 
 def _positive(raw: str, name: str, minimum: int) -> int:

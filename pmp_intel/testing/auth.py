@@ -18,6 +18,10 @@ from typing import Any
 from pmp_intel.testing.rng import key, label, mix64
 
 AUTH_MODES = ("oauth", "onprem", "token", "none")
+#: The forms of the on-premises login a simulated server can accept (pmp-api.md §2a): ``get``
+#: (GET, query string: PMP's own docs), ``post`` (POST, query string or form body: C2, C5) and
+#: ``json`` (POST, JSON body: EC-MSP).
+LOGIN_FORMS = ("get", "post", "json")
 ZOHO_PREFIX = "zoho-oauthtoken "
 BEARER_PREFIX = "bearer "
 API_DOMAIN = "https://www.zohoapis.com"
@@ -37,6 +41,35 @@ def auth_kind(header: str | None) -> str:
 
 def _token_of(header: str) -> str:
     return header.split(" ", 1)[1].strip() if " " in header else header.strip()
+
+
+def login_parameters(
+    method: str,
+    query: dict[str, str],
+    body: dict[str, str],
+    body_is_json: bool,
+    forms: tuple[str, ...] = LOGIN_FORMS,
+) -> dict[str, str] | None:
+    """The login parameters a server accepting ``forms`` reads from one request, or None when
+    it does not serve the method (HTTP 405).
+
+    A part of the request such a server does not read is ignored, as a servlet ignores it: the
+    login then fails for want of credentials, with the same HTTP 200 error envelope as a wrong
+    password (the real server's answer to a bad request, pmp-api.md §3c).
+    """
+    method = method.upper()
+    if method == "GET":
+        return dict(query) if "get" in forms else None
+    if method != "POST" or not {"post", "json"} & set(forms):
+        return None
+    read: dict[str, str] = {}
+    if "post" in forms:
+        read.update(query)
+        if not body_is_json:
+            read.update(body)
+    if "json" in forms and body_is_json:
+        read.update(body)
+    return read
 
 
 @dataclass(frozen=True)

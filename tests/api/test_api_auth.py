@@ -196,13 +196,18 @@ def test_onprem_local_login_posts_base64_password_and_uses_a_bare_header() -> No
     assert body == {"username": "admin",
                     "password": base64.b64encode(PASSWORD.encode()).decode(),
                     "auth_type": "local_authentication"}
-    # Unknown lifetime: a new login after 45 s.
+    # Unknown lifetime: no login on a timer (hours later the token is still in use); the
+    # server's 401 is what replaces it.
     responses.post(LOGIN_URL, json=login_answer("SECOND-TOKEN"))
-    clock.advance(44)
+    clock.advance(2 * 3600)
     assert tm.header()[0] == {"Authorization": "47A1157A-7AAC-4B0E"}
-    clock.advance(1)
+    assert len(responses.calls) == 1
+    tm.refresh(RefreshReason.UNAUTHORIZED, 1)
     assert tm.header()[0] == {"Authorization": "SECOND-TOKEN"}
-    assert events.of(TokenRefreshEvent)[-1].reason is RefreshReason.PROACTIVE
+    assert [e.reason for e in events.of(TokenRefreshEvent)] == [
+        RefreshReason.INITIAL, RefreshReason.UNAUTHORIZED]
+    # the form that worked is used again, alone
+    assert json.loads(responses.calls[1].request.body)["username"] == "admin"
 
 
 @responses.activate

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable, Iterator
+from urllib.parse import quote_plus
 
 import pytest
 import requests
@@ -28,8 +29,9 @@ ACCESS_TOKENS = ["1000.at.aaaa1111bbbb", "1000.at.cccc2222dddd", "1000.at.eeee33
 PASSWORD = "Pw-9q8w7e6r!"
 STATIC = "STATIC-API-KEY-5a5a5a5a"
 ONPREM_TOKEN = "ONPREM-TOKEN-1234ABCD"
+PASSWORD_B64 = base64.b64encode(PASSWORD.encode()).decode()
 SECRETS = [CLIENT_SECRET, REFRESH_TOKEN, *ACCESS_TOKENS, PASSWORD, STATIC, ONPREM_TOKEN,
-           base64.b64encode(PASSWORD.encode()).decode()]
+           PASSWORD_B64, quote_plus(PASSWORD_B64)]
 
 ACCOUNTS = "https://accounts.zoho.com"
 URL = BASE + "/api/1.4/patch/things"
@@ -96,11 +98,37 @@ def test_onprem_flows_leak_nothing(texts: list[str]) -> None:
     responses.post(login, json={"message_response": {"authentication": {
         "two_factor_data": {"is_TwoFactor_Enabled": "true"}}}})
     provider = OnPremLoginProvider(BASE, "admin", SecretStr(PASSWORD))
-    client, events, clock = make_client(provider=provider)
+    client, events, _ = make_client(provider=provider)
     run(lambda: client.get_page(Spec()), texts)
-    clock.advance(60)
-    run(lambda: client.get_page(Spec()), texts)  # 2FA on re-login
+    run(lambda: client.tokens.refresh(RefreshReason.UNAUTHORIZED), texts)  # 2FA on re-login
     record_client(client, events, texts)
+    assert [c.request.method for c in responses.calls] == ["POST", "POST", "GET", "POST"]
+
+
+@responses.activate
+def test_onprem_get_form_leaks_nothing(texts: list[str]) -> None:
+    """The GET form puts the base64 password in the URL: refusals, transport errors and
+    answers that echo the URL must not carry it anywhere."""
+    login = BASE + "/api/1.3/desktop/authentication"
+    echoed = f"{login}?username=admin&password={quote_plus(PASSWORD_B64)}"
+    responses.post(login, status=405, body=f"POST not allowed: {echoed}")
+    responses.get(login, json={"status": "error", "error_code": "10002",
+                               "error_description": f"Invalid password {PASSWORD_B64}"})
+    provider = OnPremLoginProvider(BASE, "admin", SecretStr(PASSWORD))
+    client, events, _ = make_client(provider=provider)
+    run(lambda: client.get_page(Spec()), texts)  # refused on GET, the last form
+    responses.replace(responses.GET, login, json={"message_response": {"authentication": {
+        "auth_data": {"auth_token": ONPREM_TOKEN}}}, "status": "success"})
+    responses.get(URL, status=401, body=echoed)
+    responses.get(URL, body=envelope("things", [], total=0))
+    run(lambda: client.get_page(Spec()), texts)  # logs in with GET, then a 401 on the page
+    responses.replace(responses.GET, login, body=requests.ConnectionError(f"reset: {echoed}"))
+    run(lambda: client.tokens.refresh(RefreshReason.UNAUTHORIZED), texts)
+    record_client(client, events, texts)
+    logins = [c.request for c in responses.calls if "authentication" in c.request.url]
+    assert [r.method for r in logins] == ["POST", "POST", "GET", "POST", "POST", "GET", "GET",
+                                          *["GET"] * 4]
+    assert quote_plus(PASSWORD_B64) in logins[2].url  # the scan above is not vacuous
 
 
 @responses.activate

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from sim_helpers import FakeClock, api, get, make_app
@@ -143,3 +144,82 @@ def test_client_settings_log_in_under_the_servers_auth_mode(auth: str, tmp_path:
         with PMPClient.from_settings(settings) as client:
             page = client.get_page(registry.get("allsystems"), 1)
         assert len(page.records) == 5
+
+
+def _login(
+    app: SimulatorApp, form: str, password: str | None = None, version: str = "1.3"
+) -> tuple[int, dict[str, object] | None]:
+    """Log in with one of the three forms: ``(status, envelope or None)``."""
+    creds = app.authority.credentials
+    params = {
+        "username": creds["username"],
+        "password": base64.b64encode((password or creds["password"]).encode()).decode(),
+        "auth_type": creds["auth_type"],
+    }
+    path = f"/api/{version}/desktop/authentication"
+    if form == "json":
+        response = app.handle(
+            "POST", path, "", None, json.dumps(params).encode(), "application/json"
+        )
+    elif form == "form-body":
+        response = app.handle(
+            "POST", path, "", None, urlencode(params).encode(), "application/x-www-form-urlencoded"
+        )
+    else:
+        response = app.handle("GET" if form == "get" else "POST", path, urlencode(params), None)
+    return response.status, json.loads(response.body) if response.body else None
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.3", "1.4"])
+@pytest.mark.parametrize("form", ["get", "post-query", "form-body", "json"])
+def test_onprem_login_accepts_every_documented_form_by_default(form: str, version: str) -> None:
+    app = make_app(auth="onprem")
+    status, answer = _login(app, form, version=version)
+    assert status == 200
+    assert answer is not None
+    assert answer["status"] == "success"
+    assert answer["message_version"] == version
+    auth = answer["message_response"]["authentication"]  # type: ignore[index]
+    token = auth["auth_data"]["auth_token"]
+    assert get(app, api("summary"), token)[0] == 200
+    refused = _login(app, form, password="wrong")[1]
+    assert refused is not None
+    assert refused["error_code"] == "10002"
+
+
+@pytest.mark.parametrize(
+    ("forms", "expected"),
+    [
+        # PMP's docs taken literally: GET only, a POST is not served
+        (("get",), {"get": 200, "post-query": 405, "form-body": 405, "json": 405}),
+        # C2-style: parameters from the query string or a form body; a JSON body is ignored
+        (("get", "post"), {"get": 200, "post-query": 200, "form-body": 200, "json": "refused"}),
+        # EC-MSP: POST with a JSON body; a query string is not read
+        (("json",), {"get": 405, "post-query": "refused", "form-body": "refused", "json": 200}),
+    ],
+)
+def test_onprem_login_forms_a_server_does_not_read(
+    forms: tuple[str, ...], expected: dict[str, object]
+) -> None:
+    app = make_app(auth="onprem", login_forms=forms)
+    for form, outcome in expected.items():
+        status, answer = _login(app, form)
+        if outcome == "refused":  # parameters ignored: the legacy HTTP 200 error envelope
+            assert status == 200, form
+            assert answer is not None
+            assert (answer["status"], answer["error_code"]) == ("error", "10002"), form
+        elif outcome == 405:
+            assert (status, answer) == (405, None), form
+        else:
+            assert status == 200, form
+            assert answer is not None
+            assert answer["status"] == "success", form
+    assert all(r.endpoint == "authentication" for r in app.request_log)
+
+
+def test_onprem_login_forms_setting_is_checked() -> None:
+    with pytest.raises(ValueError, match="login_forms"):
+        make_app(auth="onprem", login_forms=("put",))
+    with pytest.raises(ValueError, match="login_forms"):
+        make_app(auth="onprem", login_forms=())
+    assert make_app(auth="onprem", login_forms=["get"]).settings.login_forms == ("get",)
