@@ -135,3 +135,25 @@ def test_the_checker_catches_what_it_should() -> None:
     )
     assert bad.problems
     assert len(bad.external) == 3  # the <link>, its href, the protocol-relative image
+
+
+def test_the_demo_names_its_internet_facing_systems(demo: tuple[Path, str]) -> None:
+    """PMP has no internet-facing flag: the demo names the simulated Linux servers in its
+    compliance configuration, for the extraction's analysis and for the report alike, and
+    says so, so the internet-facing controls are judged rather than without visibility."""
+    workdir, out = demo
+    assert "*-LNX*" in (workdir / "compliance.toml").read_text(encoding="utf-8")
+    assert "Internet-facing systems:" in out
+    engine = create_db_engine(f"sqlite:///{workdir / 'pmp_intelligence.db'}")
+    with Session(engine) as session:
+        rows = session.execute(
+            select(ComplianceCheck.snapshot_id, ComplianceCheck.outcome, ComplianceCheck.details)
+            .where(ComplianceCheck.control_id.in_(("ISM-1877", "ISM-1701")))
+            .where(ComplianceCheck.maturity_level == 1)
+        ).all()
+    engine.dispose()
+    assert {snapshot for snapshot, _, _ in rows} == {1, 2}
+    for _, outcome, details in rows:
+        assert outcome in ("effective", "ineffective"), details["reason"]
+    html = (workdir / "compliance.html").read_text(encoding="utf-8")
+    assert "*-LNX*" in html  # in the report's assumptions

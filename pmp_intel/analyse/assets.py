@@ -3,7 +3,8 @@
 Servers versus workstations come from ``os_name`` / ``os_platform_name``; internet-facing
 systems from configuration (organisation, name glob, OS glob, explicit names or resource ids).
 Nothing is configured by default, so by default no system is internet-facing and the
-internet-facing controls are "not applicable" (docs/essential-eight.md).
+internet-facing controls have no visibility; they are "not applicable" only when the
+configuration declares ``none = true`` (docs/essential-eight.md).
 """
 
 from __future__ import annotations

@@ -2,11 +2,14 @@
 ML1–ML3 under a named rule profile, per snapshot, stored in ``compliance_checks``.
 
 Per (system, patch) pair the checker decides the pair scope (patch class × system class),
-whether the short window applies (vendor-critical and/or a KEV-listed CVE, per profile) and
-the deadline ``release + window``. Applied within the window: compliant. Applied late,
+whether the short window applies (vendor-critical and/or a KEV-listed CVE, per profile; an
+installed pair counts only a KEV entry added by its install) and the deadline
+``release + window``. Applied within the window: compliant. Applied late,
 or missing/failed past the deadline: a violation. Missing within the window: not yet due.
 A pair without a release time (or installed without an install time) cannot be judged: no
-visibility, never compliant. "Now" is the snapshot's start, so results are reproducible.
+visibility, never compliant; so is an unrated pair under a control triggered by vendor
+criticality. A missing superseded pair is skipped when its successor has a pair on the same
+system. "Now" is the snapshot's start, so results are reproducible.
 
 All per-pair work is two grouped SQL passes (per patch and per system) over the staged
 snapshot; see :mod:`pmp_intel.analyse.state`.
@@ -27,6 +30,8 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
+    exists,
+    false,
     func,
     insert,
     or_,
@@ -62,6 +67,7 @@ from pmp_intel.analyse.sql import (
     transaction,
 )
 from pmp_intel.analyse.state import PATCHES, SYSTEMS, SnapshotState, stage
+from pmp_intel.store.history import as_of
 from pmp_intel.store.models import (
     ComplianceCheck,
     ControlOutcome,
@@ -86,6 +92,10 @@ REBOOT_PENDING = 207
 #: exactly the deadline must stay compliant.
 _SLACK_S = 0.001
 _EPOCH0 = datetime(1970, 1, 1, tzinfo=UTC)
+#: A pair's status in its cell code: missing (or failed / reboot pending); missing while the
+#: patch's successor has a pair on the same system; applied; applied once an exploit of the
+#: patch was known (KEV ``dateAdded`` on or before the install, or an unknown install time).
+_MISSING, _COVERED, _APPLIED, _APPLIED_EXPLOITED = 0, 1, 2, 3
 
 
 # --------------------------------------------------------------------------- results
@@ -232,19 +242,29 @@ class _RuleKey:
 
 @dataclass(frozen=True, slots=True)
 class _Cell:
-    """A group of pairs that every rule judges alike: patch, scope, applied, bucket."""
+    """A group of pairs that every rule judges alike: patch, scope, status, bucket."""
 
     patch_id: int
     scope: str
-    applied: bool
+    status: int
     bucket: int
+
+    @property
+    def applied(self) -> bool:
+        """Installed (and not awaiting a reboot)."""
+        return self.status >= _APPLIED
+
+    @property
+    def covered(self) -> bool:
+        """Missing, and the patch's successor has a pair on the same system."""
+        return self.status == _COVERED
 
 
 def _decode(state: SnapshotState, code: int) -> _Cell:
     bucket = code % 8 - 1
-    applied = bool((code // 8) % 2)
-    scope = SCOPES[(code // 16) % 8]
-    return _Cell(state.patch_ids[code // 128], scope, applied, bucket)
+    status = (code // 8) % 4
+    scope = SCOPES[(code // 32) % 8]
+    return _Cell(state.patch_ids[code // 256], scope, status, bucket)
 
 
 @dataclass
@@ -256,6 +276,8 @@ class _Tally:
     violations: int = 0
     not_yet_due: int = 0
     no_visibility: int = 0
+    #: Of ``no_visibility``: unrated pairs a criticality-triggered control cannot place.
+    unrated: int = 0
     superseded_skipped: int = 0
     oldest_deadline: float | None = None
     oldest_patch: int | None = None
@@ -392,6 +414,24 @@ class ComplianceChecker:
             return exploited
         return critical or exploited
 
+    def _cell_triggered(self, state: SnapshotState, cell: _Cell) -> bool:
+        """Whether the short window applies to the cell's pairs. An exploit counts for an
+        applied pair only if it was known by the install (KEV ``dateAdded``), for a missing
+        pair if it was known by the snapshot."""
+        info = state.patches[cell.patch_id]
+        exploited = cell.status == _APPLIED_EXPLOITED if cell.applied else info.exploited
+        return self._is_triggered(info.critical, exploited)
+
+    def _criticality_unknown(self, rule: _RuleKey, severity: int) -> bool:
+        """An unrated pair that a control triggered by vendor criticality cannot place."""
+        return (
+            rule.select is Select.TRIGGERED
+            and rule.severities is None
+            and self.profile.trigger is Trigger.CRITICAL_OR_EXPLOIT
+            and severity == 0
+            and not self.config.unrated_is_critical
+        )
+
     def _pairs(self, state: SnapshotState, thresholds: Sequence[float]) -> Any:
         """Per pair: ``resource_id`` and its cell code (see :func:`_decode`), a subquery.
 
@@ -441,6 +481,23 @@ class ComplianceChecker:
             func.coalesce(st.c.deployment_status, 0) != REBOOT_PENDING,
         )
         installed_at = epoch(st.c.installed_time)
+        exploit_at_install = case(
+            (PATCHES.c.exploit_epoch.is_(None), 0),
+            (st.c.installed_time.is_(None), 1),
+            (PATCHES.c.exploit_epoch <= installed_at + _SLACK_S, 1),
+            else_=0,
+        )
+        covered: Any = false()
+        if self.config.ignore_superseded_missing:
+            successor = st.alias("successor_pair")
+            covered = and_(
+                PATCHES.c.successor.is_not(None),
+                exists().where(
+                    as_of(successor, state.source_id, state.snapshot_id),
+                    successor.c.resource_id == st.c.resource_id,
+                    successor.c.patch_id == PATCHES.c.successor,
+                ),
+            )
         installed_bucket = case(
             (or_(st.c.installed_time.is_(None), PATCHES.c.rel_epoch.is_(None)), -1),
             *(
@@ -449,10 +506,12 @@ class ComplianceChecker:
             ),
             else_=len(thresholds),
         )
-        # ((pidx * 8 + scope) * 2 + applied) * 8 + bucket + 1
+        # ((pidx * 8 + scope) * 4 + status) * 8 + bucket + 1
+        base = (PATCHES.c.pidx * 8 + scope) * 32
         code = case(
-            (applied, (PATCHES.c.pidx * 8 + scope) * 16 + 8 + installed_bucket + 1),
-            else_=(PATCHES.c.pidx * 8 + scope) * 16 + PATCHES.c.nb + 1,
+            (applied, base + (_APPLIED + exploit_at_install) * 8 + installed_bucket + 1),
+            (covered, base + _COVERED * 8 + PATCHES.c.nb + 1),
+            else_=base + PATCHES.c.nb + 1,
         )
         joined = st.join(PATCHES, PATCHES.c.patch_id == st.c.patch_id).outerjoin(
             SYSTEMS, SYSTEMS.c.resource_id == st.c.resource_id
@@ -476,16 +535,21 @@ class ComplianceChecker:
     def _judge(
         self, state: SnapshotState, rule: _RuleKey, cell: _Cell, thresholds: Sequence[float]
     ) -> str | None:
-        """What one cell is under one rule: None (out of scope), ``superseded``,
-        ``no_visibility``, ``compliant``, ``not_yet_due`` or ``violation``."""
+        """What one cell is under one rule: None (out of scope), ``superseded``, ``unrated``
+        (criticality unknown: no visibility), ``no_visibility``, ``compliant``,
+        ``not_yet_due`` or ``violation``."""
         if cell.scope not in rule.scopes:
             return None
-        info = state.patches[cell.patch_id]
-        triggered = self._is_triggered(info.critical, info.exploited)
-        if not self._selects(rule, triggered, int(info.facts.severity or 0)):
+        severity = int(state.patches[cell.patch_id].facts.severity or 0)
+        triggered = self._cell_triggered(state, cell)
+        unrated = not triggered and self._criticality_unknown(rule, severity)
+        if not unrated and not self._selects(rule, triggered, severity):
             return None
-        if not cell.applied and info.facts.superseded and self.config.ignore_superseded_missing:
-            return "superseded"
+        if cell.covered:
+            # the successor's pair is judged instead (an unrated one is simply not counted)
+            return None if unrated else "superseded"
+        if unrated:
+            return "unrated"
         if cell.bucket == -1:
             return "no_visibility"
         window = rule.triggered_window if (rule.triggered_window and triggered) else rule.window
@@ -522,8 +586,9 @@ class ComplianceChecker:
                     tally.superseded_skipped += n
                     continue
                 tally.selected += n
-                if verdict == "no_visibility":
+                if verdict in ("no_visibility", "unrated"):
                     tally.no_visibility += n
+                    tally.unrated += n if verdict == "unrated" else 0
                 elif verdict == "compliant":
                     tally.compliant += n
                 elif verdict == "not_yet_due":
@@ -531,7 +596,7 @@ class ComplianceChecker:
                 else:
                     tally.violations += n
                     tally.per_patch[cell.patch_id] += n
-                    triggered = self._is_triggered(info.critical, info.exploited)
+                    triggered = self._cell_triggered(state, cell)
                     window = (
                         rule.triggered_window
                         if (rule.triggered_window and triggered)
@@ -631,32 +696,48 @@ class ComplianceChecker:
     # ----------------------------------------------------------------------- results
     def _empty_class(
         self, scopes: Sequence[str], classes: dict[str, int], online_pairs: int
-    ) -> str | None:
-        """Why every scope's asset class has no members (None if some has members)."""
+    ) -> tuple[ControlOutcome, str] | None:
+        """Outcome and reason when every scope's asset class has no members (None if some
+        has members): not applicable when the class is known to be empty, no visibility
+        when pmp-intel cannot know which systems belong to it."""
         internet = classes.get(SystemClass.INTERNET_FACING.value, 0)
         internal = classes.get(SystemClass.SERVER.value, 0) + classes.get(
             SystemClass.WORKSTATION.value, 0
         )
-        reasons = []
+        found: list[tuple[ControlOutcome, str]] = []
         for scope in scopes:
-            if scope == "os_internet" and internet == 0:
-                reasons.append(self._no_internet_reason())
-            elif scope == "apps_online" and (internet == 0 or online_pairs == 0):
-                reasons.append(
-                    self._no_internet_reason()
-                    if internet == 0
-                    else "no online-service software on internet-facing systems"
+            if scope in ("os_internet", "apps_online") and internet == 0:
+                found.append(self._no_internet())
+            elif scope == "apps_online" and online_pairs == 0:
+                found.append(
+                    (NOT_APPLICABLE, "no online-service software on internet-facing systems")
                 )
             elif scope == "os_internal" and internal == 0:
-                reasons.append("no workstations or non-internet-facing servers")
+                found.append((NOT_APPLICABLE, "no workstations or non-internet-facing servers"))
             else:
                 return None
-        return "; ".join(dict.fromkeys(reasons))
+        outcome = NO_VISIBILITY if any(o is NO_VISIBILITY for o, _ in found) else NOT_APPLICABLE
+        return outcome, "; ".join(dict.fromkeys(reason for _, reason in found))
 
-    def _no_internet_reason(self) -> str:
-        if not self.config.internet_facing.configured:
-            return "no internet-facing systems configured ([internet_facing] in the config)"
-        return "no system matches the internet-facing rules"
+    def _no_internet(self) -> tuple[ControlOutcome, str]:
+        """Why no system is internet-facing. PMP has no such flag (reference §6), so only a
+        deliberate ``none = true`` makes the internet-facing controls not applicable."""
+        facing = self.config.internet_facing
+        if facing.none:
+            return NOT_APPLICABLE, (
+                "the compliance config declares no internet-facing systems "
+                "([internet_facing] none = true)"
+            )
+        if not facing.configured:
+            return NO_VISIBILITY, (
+                "PMP does not record which systems are internet-facing: name them in the "
+                "compliance config's [internet_facing] table (organisations, name_patterns, "
+                "os_patterns, systems), or set none = true there if there are none"
+            )
+        return NO_VISIBILITY, (
+            "no system matches the [internet_facing] rules of the compliance config: check "
+            "them, or set none = true there if there are no internet-facing systems"
+        )
 
     def _timeframe_result(
         self,
@@ -671,15 +752,23 @@ class ComplianceChecker:
         if "apps_online" in control.scopes:
             online_pairs = tally.class_pairs if control.scopes == ("apps_online",) else 1
         empty = self._empty_class(control.scopes, classes, online_pairs)
+        unrated = (
+            f"; {tally.unrated} pairs are unrated, so whether they are vendor-critical is unknown"
+            if tally.unrated
+            else ""
+        )
         if tally.class_pairs == 0 and empty is not None:
-            outcome, reason = NOT_APPLICABLE, empty
+            outcome, reason = empty
         elif tally.class_pairs == 0:
             outcome, reason = NO_VISIBILITY, "PMP reports no patches of this class"
         elif tally.selected + tally.superseded_skipped == 0:
+            # under a criticality trigger unrated pairs are already counted pair by pair
+            # (``tally.unrated``); only those covered by a successor can be left here
             if (
                 rule.select is Select.TRIGGERED
                 and tally.class_unrated
                 and not self.config.unrated_is_critical
+                and self.profile.trigger is not Trigger.CRITICAL_OR_EXPLOIT
             ):
                 outcome = NO_VISIBILITY
                 reason = (
@@ -688,9 +777,15 @@ class ComplianceChecker:
                 )
             else:
                 outcome, reason = NOT_APPLICABLE, "no pairs meet this control's condition"
+        elif assessable == 0 and tally.unrated and tally.unrated == tally.selected:
+            outcome = NO_VISIBILITY
+            reason = (
+                f"no vendor-critical or exploited pairs, but {tally.unrated} pairs are "
+                "unrated so their criticality is unknown"
+            )
         elif assessable == 0:
             outcome = NO_VISIBILITY
-            reason = "no pair has the release time (and install time) needed to judge it"
+            reason = "no pair has the release time (and install time) needed to judge it" + unrated
         elif tally.violations:
             outcome = INEFFECTIVE
             reason = f"{tally.violations} pairs applied late or overdue"
@@ -700,7 +795,7 @@ class ComplianceChecker:
             outcome = NO_VISIBILITY
             reason = (
                 f"only {assessable} of {assessable + tally.no_visibility} pairs could be judged "
-                f"(< {self.config.min_visibility_pct:g} %)"
+                f"(< {self.config.min_visibility_pct:g} %)" + unrated
             )
         else:
             outcome, reason = (
@@ -741,6 +836,7 @@ class ComplianceChecker:
                 "scopes": list(rule.scopes),
                 "severities": None if rule.severities is None else list(rule.severities),
                 "superseded_skipped": tally.superseded_skipped,
+                "unrated_no_visibility": tally.unrated,
                 "oldest_overdue_patch": None
                 if tally.oldest_patch is None
                 else _patch_label(state, tally.oldest_patch),
@@ -788,8 +884,7 @@ class ComplianceChecker:
         empty = self._empty_class(control.scopes, classes, members)
         worst: tuple[Item, ...] = ()
         if members == 0:
-            outcome = NOT_APPLICABLE if empty is not None else NO_VISIBILITY
-            reason = empty or "no systems with patches of this class"
+            outcome, reason = empty or (NO_VISIBILITY, "no systems with patches of this class")
         elif with_time == 0:
             outcome, reason = NO_VISIBILITY, "no successful scan time recorded for any system"
         elif violations:
@@ -1128,10 +1223,11 @@ class ComplianceChecker:
             + (
                 "; unrated counts as critical."
                 if c.unrated_is_critical
-                else "; unrated (0) counts as non-critical."
+                else "; unrated (0) counts as non-critical, and as no visibility in the "
+                "48-hour controls triggered by vendor criticality."
             ),
-            "Working exploit = a linked CVE in the imported CISA KEV catalogue (added on or "
-            "before the snapshot)."
+            "Working exploit = a linked CVE in the imported CISA KEV catalogue, added on or "
+            "before the install of an installed pair, or the snapshot for a missing one."
             if c.use_kev
             else "Exploit information is not used.",
             "Internet-facing: "
@@ -1147,11 +1243,19 @@ class ComplianceChecker:
                     if values
                 )
                 if facing.configured
-                else "none configured"
+                else "none (declared in the configuration)"
+                if facing.none
+                else "not configured (PMP has no such flag), so the internet-facing controls "
+                "have no visibility"
             )
             + ".",
             "Reboot-pending installs are not applied; missing superseded patches are "
-            + ("skipped." if c.ignore_superseded_missing else "counted."),
+            + (
+                "skipped when their successor has a pair on the same system (that pair is "
+                "judged instead)."
+                if c.ignore_superseded_missing
+                else "counted."
+            ),
             f"A control with no violations needs ≥ {c.min_visibility_pct:g} % of its pairs "
             "judgeable to be effective.",
             "'Now' is the snapshot's start time.",

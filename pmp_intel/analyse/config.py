@@ -6,6 +6,8 @@ Load it from a TOML file named by ``PMP_INTEL_COMPLIANCE_CONFIG`` (or pass a pat
     organisations = ["DMZ Hosting"]
     name_patterns = ["WEB-*", "*-EDGE-*"]
     systems = ["MAIL01", 95000011194313]
+    # or, to declare deliberately that the estate has no internet-facing system:
+    # none = true
 
     [[applications]]
     name = "Contoso Notes"
@@ -20,7 +22,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pmp_intel.analyse.errors import ComplianceConfigError
 from pmp_intel.store.models import ControlOutcome
@@ -53,13 +55,22 @@ class InternetFacing(_Strict):
     """Which systems are internet-facing. A system matching any rule counts (whatever its OS).
 
     Patterns are shell globs (``*``, ``?``), matched case-insensitively. ``systems`` holds
-    resource names or PMP ``resource_id`` numbers.
+    resource names or PMP ``resource_id`` numbers. PMP has no internet-facing flag, so with
+    no rule the internet-facing controls have no visibility; ``none = true`` declares that
+    the estate deliberately has no internet-facing system (those controls: not applicable).
     """
 
     organisations: list[str] = Field(default_factory=list)
     name_patterns: list[str] = Field(default_factory=list)
     os_patterns: list[str] = Field(default_factory=list)
     systems: list[str | int] = Field(default_factory=list)
+    none: bool = False
+
+    @model_validator(mode="after")
+    def _none_means_no_rules(self) -> InternetFacing:
+        if self.none and self.configured:
+            raise ValueError("none = true declares no internet-facing system: give no rules")
+        return self
 
     @property
     def configured(self) -> bool:

@@ -346,8 +346,10 @@ class MetricsCalculator:
         config: ComplianceConfig | None = None,
     ) -> None:
         self.bind = bind
-        self.stale_agent_days = (settings or _default_settings()).stale_agent_days
-        self.config = config or ComplianceConfig.load()
+        settings = settings or _default_settings()
+        self.stale_agent_days = settings.stale_agent_days
+        # the patch categories follow the same compliance configuration as the checker
+        self.config = config or ComplianceConfig.load(settings.compliance_config)
         self.classifier = PatchClassifier(self.config)
         self._not_installed_per_patch: dict[int, int] = {}
 

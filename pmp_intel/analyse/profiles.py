@@ -38,7 +38,8 @@ SCOPES = (
     "drivers",
     "firmware",
 )
-#: Scopes whose members are systems of a class (an empty class means "not applicable").
+#: Scopes whose members are systems of a class (an empty class means "not applicable",
+#: unless the internet-facing systems are not configured: then "no visibility").
 SYSTEM_SCOPES = frozenset({"apps_online", "os_internet", "os_internal"})
 
 

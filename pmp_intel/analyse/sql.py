@@ -104,6 +104,11 @@ def int_column(name: str) -> Column[Any]:
     return Column(name, Integer)
 
 
+def bigint_column(name: str) -> Column[Any]:
+    """A nullable 64-bit integer column (ids) for a temporary table."""
+    return Column(name, BigInteger)
+
+
 def float_column(name: str) -> Column[Any]:
     """A float column for a temporary table."""
     return Column(name, Float)

@@ -9,7 +9,7 @@ integer keys and returns aggregates only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -27,6 +27,7 @@ from pmp_intel.analyse.categories import Classification, PatchClassifier, PatchF
 from pmp_intel.analyse.config import ComplianceConfig
 from pmp_intel.analyse.sql import (
     analyze,
+    bigint_column,
     create_temp,
     drop_temp,
     epoch,
@@ -59,8 +60,13 @@ PATCHES = temp_table(
     text_column("pclass"),
     int_column("critical"),
     int_column("exploited"),
+    #: When the earliest KEV entry of a linked CVE was added (epoch seconds, midnight UTC of
+    #: ``dateAdded``; 0 when the catalogue gives no date), if the patch is exploited.
+    float_column("exploit_epoch"),
     float_column("rel_epoch"),
     int_column("superseded"),
+    #: The patch PMP names in ``superseded_by``, if it is a patch id.
+    bigint_column("successor"),
     #: Dense index of the patch (0..n-1) and, filled by the checker, the deadline bucket of a
     #: not-yet-applied pair of it (it depends only on the patch's release).
     int_column("pidx"),
@@ -85,7 +91,12 @@ class PatchInfo:
     facts: PatchFacts
     classification: Classification
     critical: bool
+    #: A linked CVE is in the KEV catalogue, added on or before the snapshot.
     exploited: bool
+    #: The earliest such ``dateAdded`` (epoch seconds; 0 when undated), if exploited.
+    exploited_since: float | None = None
+    #: The patch that supersedes this one (``superseded_by`` as a patch id), if known.
+    successor: int | None = None
 
 
 @dataclass
@@ -123,11 +134,16 @@ class SnapshotState:
             drop_temp(self.conn, table)
 
 
-def _exploited_patch_ids(conn: Connection, source_id: int, snapshot_id: int, day: Any) -> set[int]:
+def _exploited_since(
+    conn: Connection, source_id: int, snapshot_id: int, day: date
+) -> dict[int, float]:
+    """Patch id → when its exploit became known: the earliest ``dateAdded`` (midnight UTC,
+    epoch seconds) of a linked CVE in the KEV catalogue, for entries added on or before
+    ``day``; an entry without a date counts from the beginning (0)."""
     kev = table_of(KnownExploitedVulnerability)
     links = table_of(PatchVulnerability)
     query = (
-        select(links.c.patch_id)
+        select(links.c.patch_id, kev.c.date_added)
         .distinct()
         .join(kev, kev.c.cve_id == func.upper(links.c.cve_id))
         .where(
@@ -135,7 +151,20 @@ def _exploited_patch_ids(conn: Connection, source_id: int, snapshot_id: int, day
             (kev.c.date_added.is_(None)) | (kev.c.date_added <= day),
         )
     )
-    return {int(pid) for pid in conn.execute(query).scalars()}
+    since: dict[int, float] = {}
+    for patch_id, added in conn.execute(query):
+        value = 0.0
+        if added is not None:
+            value = datetime(added.year, added.month, added.day, tzinfo=UTC).timestamp()
+        pid = int(patch_id)
+        since[pid] = min(value, since.get(pid, value))
+    return since
+
+
+def _successor(superseded_by: str | None) -> int | None:
+    """``superseded_by`` as a patch id (PMP sends an id, or a sentinel such as ``NA``)."""
+    text = (superseded_by or "").strip()
+    return int(text) if text.isdigit() else None
 
 
 def stage(
@@ -156,9 +185,9 @@ def stage(
     )
     patches = table_of(Patch)
     exploited = (
-        _exploited_patch_ids(conn, state.source_id, state.snapshot_id, state.started_at.date())
+        _exploited_since(conn, state.source_id, state.snapshot_id, state.started_at.date())
         if config.use_kev
-        else set()
+        else {}
     )
     critical_levels = set(config.critical_severities)
     rows: list[dict[str, Any]] = []
@@ -174,6 +203,7 @@ def stage(
         patches.c.severity,
         patches.c.patch_released_time,
         patches.c.is_superseded,
+        patches.c.superseded_by,
     ).where(as_of(patches, state.source_id, state.snapshot_id))
     for row in conn.execute(query):
         facts = PatchFacts(
@@ -192,7 +222,9 @@ def stage(
         found = classifier.classify(facts)
         severity = int(row.severity or 0)
         critical = severity in critical_levels or (severity == 0 and config.unrated_is_critical)
-        info = PatchInfo(facts, found, critical, facts.patch_id in exploited)
+        since = exploited.get(facts.patch_id)
+        successor = _successor(row.superseded_by) if facts.superseded else None
+        info = PatchInfo(facts, found, critical, since is not None, since, successor)
         state.patches[facts.patch_id] = info
         state.patch_ids.append(facts.patch_id)
         rows.append(
@@ -205,8 +237,10 @@ def stage(
                 "pclass": found.patch_class.value,
                 "critical": int(critical),
                 "exploited": int(info.exploited),
+                "exploit_epoch": since,
                 "rel_epoch": to_epoch(row.patch_released_time),
                 "superseded": int(facts.superseded),
+                "successor": successor,
                 "pidx": len(rows),
                 "nb": None,
             }

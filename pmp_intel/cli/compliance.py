@@ -34,7 +34,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--config",
         type=Path,
-        help="compliance configuration TOML (default: PMP_INTEL_COMPLIANCE_CONFIG)",
+        help="compliance configuration TOML (default: the compliance_config setting, "
+        "PMP_INTEL_COMPLIANCE_CONFIG)",
     )
     parser.add_argument(
         "--threshold",
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     from pmp_intel.analyse.report import render_report
     from pmp_intel.analyse.sql import latest_snapshot_id, transaction
 
-    config = ComplianceConfig.load(args.config)
+    config = ComplianceConfig.load(args.config or ctx.settings.compliance_config)
     if args.threshold is not None:
         config = config.model_copy(update={"threshold_pct": args.threshold})
     snapshot_id = args.snapshot

@@ -4,6 +4,10 @@ No configuration and nothing leaves the machine: a simulated PMP server runs on 
 port, the estate is extracted twice with a week of simulated churn in between (to show
 history), metrics and Essential Eight compliance are computed, a summary is printed, and the
 HTML report is written next to the database.
+
+PMP does not record which systems are internet-facing, so the demo writes a compliance
+configuration (``compliance.toml`` in the work folder) that names the simulated estate's Linux
+servers as its internet-facing systems; a real estate names its own.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ from rich.table import Table
 from pmp_intel.cli.context import CommandContext
 
 DEFAULT_WORKDIR = Path("pmp-intel-demo")
+
+#: The simulated estate has no CMDB; its Linux servers (named ``<ORG>-LNX<n>``) stand in for
+#: the internet-facing ones, so the internet-facing controls can be judged.
+DEMO_COMPLIANCE_CONFIG = """\
+# Written by `pmp-intel demo`. PMP does not record which systems are internet-facing, so
+# the Essential Eight checker needs them named (docs/essential-eight.md). The simulated estate
+# has no CMDB: its Linux servers stand in for the internet-facing web servers.
+[internet_facing]
+name_patterns = ["*-LNX*"]
+"""
 
 
 def register(subparsers: Any) -> None:
@@ -85,15 +99,22 @@ def _extract_and_report(
     err: Console,
     started: float,
 ) -> int:
-    from pmp_intel.analyse import ComplianceChecker, render_report
+    from pmp_intel.analyse import ComplianceChecker, ComplianceConfig, render_report
     from pmp_intel.extract.extractor import Extractor
     from pmp_intel.testing import simulated_pmp
 
     out = ctx.out
+    config_file = workdir / "compliance.toml"
+    config_file.write_text(DEMO_COMPLIANCE_CONFIG, encoding="utf-8")
+    config = ComplianceConfig.from_toml(config_file)
     snapshots = []
     with simulated_pmp(systems=args.systems, seed=args.seed, auth="token") as pmp:
         settings = pmp.client_settings(
-            database_url=url, source_name="demo", rate_limit=10_000.0, concurrency=4
+            database_url=url,
+            source_name="demo",
+            rate_limit=10_000.0,
+            concurrency=4,
+            compliance_config=config_file.resolve(),
         )
         for label in ("first extraction", f"after {args.days:g} simulated days"):
             out.print(f"\n[bold]Extracting[/] ({label}) …")
@@ -116,10 +137,16 @@ def _extract_and_report(
     if second.snapshot_id is None or first.snapshot_id is None or not second.ok:
         ctx.error("the demo extraction did not complete; see " + str(workdir / "extraction.log"))
         return 1
-    report = ComplianceChecker(engine).evaluate(second.snapshot_id)
+    report = ComplianceChecker(engine, config=config).evaluate(second.snapshot_id)
     html = workdir / "compliance.html"
     html.write_text(render_report(report, "html"), encoding="utf-8")
     _summary(out, engine, first.snapshot_id, second.snapshot_id, report)
+    out.print(
+        "\nInternet-facing systems: PMP does not record them, so the demo names the simulated "
+        f"Linux servers (*-LNX*) in {config_file.resolve()}; name your own in [internet_facing] "
+        "or the internet-facing controls have no visibility.",
+        markup=False,
+    )
     out.print(f"\nHTML report: {html.resolve()}")
     out.print(f"Database:    {database.resolve()}  (try: pmp-intel --database-url {url} status)")
     out.print(f"Done in {time.perf_counter() - started:.0f}s.")

@@ -29,6 +29,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     """Compute the metrics and print them with deltas against the previous snapshot."""
+    from pmp_intel.analyse.config import ComplianceConfig
     from pmp_intel.analyse.metrics import MetricsCalculator
     from pmp_intel.analyse.sql import latest_snapshot_id, transaction
 
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> int:
     if snapshot_id is None:
         with transaction(ctx.engine) as conn:
             snapshot_id = latest_snapshot_id(conn, ctx.settings.source_name)
-    calc = MetricsCalculator(ctx.engine, ctx.settings)
+    config = ComplianceConfig.load(ctx.settings.compliance_config)
+    calc = MetricsCalculator(ctx.engine, ctx.settings, config=config)
     metrics = calc.calculate(snapshot_id)
     deltas = calc.deltas(snapshot_id)
     if args.format == "json":

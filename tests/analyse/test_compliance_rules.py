@@ -20,6 +20,9 @@ APPS = "patch_applications"
 OS = "patch_operating_systems"
 
 WEB_FACING = ComplianceConfig(internet_facing=InternetFacing(name_patterns=["WEB-*"]))
+#: The estate deliberately has no internet-facing system (tests of the other rules use it, so
+#: that the internet-facing controls are not applicable instead of without visibility).
+NO_INTERNET = ComplianceConfig(internet_facing=InternetFacing(none=True))
 
 
 def check(
@@ -28,7 +31,7 @@ def check(
     config: ComplianceConfig | None = None,
     profile: str = "e8-2023-11",
 ) -> object:
-    return ComplianceChecker(bind, profile=profile, config=config or ComplianceConfig()).evaluate(
+    return ComplianceChecker(bind, profile=profile, config=config or NO_INTERNET).evaluate(
         estate.snapshot.id
     )
 
@@ -152,18 +155,58 @@ def test_an_empty_estate_is_no_visibility_not_compliant(
     assert report.strategy(APPS).maturity_level == 0
 
 
-def test_internet_facing_controls_are_not_applicable_without_internet_facing_systems(
+INTERNET_CONTROLS = ("ISM-1877", "ISM-1694", "ISM-1701", "ISM-1876", "ISM-1690", "ISM-1698")
+
+
+def test_internet_facing_controls_are_not_applicable_when_declared_absent(
     bind: sessionmaker[Session], factory_session: Session
 ) -> None:
     estate = Estate.create()
     estate.state(estate.system("WEB-01"), estate.patch(WINDOWS_CU), installed_after=timedelta(1))
 
-    report = check(bind, estate)
+    report = check(bind, estate, NO_INTERNET)
 
-    for control_id in ("ISM-1877", "ISM-1694", "ISM-1701", "ISM-1876", "ISM-1690", "ISM-1698"):
+    for control_id in INTERNET_CONTROLS:
         control = report.control(control_id)
         assert control.outcome is NOT_APPLICABLE, control_id
-        assert "configured" in control.reason or "online" in control.reason
+        assert "none = true" in control.reason
+    assert report.strategy(OS).maturity_level == 3
+
+
+@pytest.mark.parametrize(
+    ("facing", "hint"),
+    [
+        (InternetFacing(), "PMP does not record which systems are internet-facing"),
+        (InternetFacing(name_patterns=["DMZ-*"]), "no system matches the [internet_facing] rules"),
+    ],
+)
+def test_internet_facing_controls_have_no_visibility_unless_declared(
+    bind: sessionmaker[Session], factory_session: Session, facing: InternetFacing, hint: str
+) -> None:
+    """PMP has no internet-facing flag (reference §6): without configuration the tool cannot
+    see these controls' asset class, which is no visibility, not "not applicable"."""
+    estate = Estate.create()
+    estate.state(
+        estate.system("WEB-01", os_name="Windows Server 2022 Standard Edition (x64)"),
+        estate.patch(WINDOWS_CU, released_days_ago=25, severity=4),
+        installed_after=timedelta(days=20),
+    )
+
+    report = check(bind, estate, ComplianceConfig(internet_facing=facing))
+
+    for control_id in INTERNET_CONTROLS:
+        control = report.control(control_id)
+        assert control.outcome is NO_VISIBILITY, control_id
+        assert hint in control.reason
+        assert "none = true" in control.reason
+    assert report.strategy(OS).maturity_level == 0
+    assert {"ISM-1877", "ISM-1694", "ISM-1701"} <= set(report.strategy(OS).blocking)
+    assert report.strategy(APPS).maturity_level == 0
+
+
+def test_none_with_rules_is_a_configuration_error() -> None:
+    with pytest.raises(ValueError, match="none = true"):
+        InternetFacing(none=True, name_patterns=["WEB-*"])
 
 
 def test_missing_within_window_is_not_yet_due_and_past_it_is_overdue(

@@ -393,3 +393,52 @@ def test_cli_kev_metrics_and_compliance(
 
     assert main(["compliance", "--profile", "legacy-sla", "--format", "md"]) == 0
     assert "LEGACY-CRITICAL-48H" in capsys.readouterr().out
+
+
+def test_cli_compliance_and_metrics_use_the_compliance_config_setting(
+    cli_db: Engine,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``compliance_config`` set in pmp-intel.toml (not in the environment) reaches both
+    commands when --config is not given."""
+    from factories import bind_session
+
+    with Session(cli_db, expire_on_commit=False) as session:
+        bind_session(session)
+        try:
+            estate = Estate.create()
+            estate.source.name = "default"
+            web = estate.system("WEB-1", os_name="Windows Server 2022 Standard Edition (x64)")
+            estate.state(web, estate.patch(WINDOWS_CU), installed_after=timedelta(hours=50))
+            estate.state(web, estate.patch(CHROME, patch_type=9), installed_after=timedelta(1))
+            session.commit()
+        finally:
+            bind_session(None)
+    (tmp_path / "e8.toml").write_text(
+        'firmware_patch_types = [9]\n[internet_facing]\nname_patterns = ["WEB-*"]\n'
+    )
+    (tmp_path / "pmp-intel.toml").write_text('compliance_config = "e8.toml"\n')
+    monkeypatch.delenv("PMP_INTEL_COMPLIANCE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    assert main(["compliance", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    outcomes = {c["control_id"]: c["outcome"] for c in report["controls"]}
+    assert (outcomes["ISM-1877"], outcomes["ISM-1701"]) == ("ineffective", "effective")
+    assert "Internet-facing: names ['WEB-*']." in report["assumptions"]
+
+    assert main(["metrics", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    bios = next(
+        p for p in data["patches"] if (p["scope"], p["scope_value"]) == ("category", "bios")
+    )
+    assert bios["applicable_pairs"] == 2  # the baseline BIOS update and the type-9 patch
+
+    (tmp_path / "other.toml").write_text("[internet_facing]\nnone = true\n")
+    assert main(["compliance", "--format", "json", "--config", "other.toml"]) == 0
+    flagged = json.loads(capsys.readouterr().out)
+    assert {c["control_id"]: c["outcome"] for c in flagged["controls"]}["ISM-1877"] == (
+        "not_applicable"
+    )

@@ -31,15 +31,21 @@ NOT_ASSESSED = ControlOutcome.NOT_ASSESSED
 def evaluate(
     bind: sessionmaker[Session], estate: Estate, profile: str = "e8-2023-11", **config: object
 ) -> object:
+    # by default the estate deliberately has no internet-facing system
+    config.setdefault("internet_facing", InternetFacing(none=True))
     checker = ComplianceChecker(bind, profile=profile, config=ComplianceConfig(**config))
     return checker.evaluate(estate.snapshot.id)
 
 
-def exploited(estate: Estate, patch: object) -> None:
+def exploited(estate: Estate, patch: object, added_days_ago: float = 30) -> None:
+    """A CVE of ``patch`` in the KEV catalogue, added ``added_days_ago`` before the snapshot
+    (by default before the estate's patches were released)."""
     PatchVulnerabilityFactory(
         valid_from_snapshot=estate.snapshot, cve_id="CVE-2024-38193", patch_id=patch.patch_id
     )  # type: ignore[attr-defined]
-    KnownExploitedVulnerabilityFactory(cve_id="CVE-2024-38193", date_added=NOW.date())
+    KnownExploitedVulnerabilityFactory(
+        cve_id="CVE-2024-38193", date_added=(NOW - timedelta(days=added_days_ago)).date()
+    )
 
 
 def test_profiles_are_data_and_unknown_names_fail_clearly() -> None:
@@ -268,7 +274,9 @@ def test_trend_reads_stored_results_across_snapshots(
     estate = Estate.create()
     chrome = estate.patch(CHROME, severity=4)
     estate.state(estate.system("WS-1"), chrome, installed_after=timedelta(days=3))
-    checker = ComplianceChecker(bind, config=ComplianceConfig())
+    checker = ComplianceChecker(
+        bind, config=ComplianceConfig(internet_facing=InternetFacing(none=True))
+    )
     earlier = estate.history
     assert earlier is not None
     checker.evaluate(earlier.id)
