@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from pmp_intel.store.engine import WRITER_OPTIONS, create_db_engine
+from pmp_intel.store.migrate import refuse_foreign
 from pmp_intel.store.models import Base
 from pmp_intel.store.types import UTCDateTime
 
@@ -56,24 +57,30 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     engine = _engine()
-    with engine.connect() as connection:
-        # BEGIN IMMEDIATE on SQLite: the upgrade reads the version table, then writes; a
-        # second process upgrading at the same moment waits instead of failing at once
-        connection.execution_options(**WRITER_OPTIONS)
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            render_item=render_item,
-            compare_type=True,
-            # SQLite's DDL is transactional too (the engine issues BEGIN itself): one
-            # transaction for the whole upgrade, so a killed upgrade leaves nothing behind
-            transactional_ddl=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-    if config.attributes.get("engine") is None:
-        engine.dispose()
+    try:
+        with engine.connect() as connection:
+            # another program's tables (e.g. the old Maia migrator's pmp_intelligence.db at
+            # the default path): refused before anything is changed
+            refuse_foreign(connection)
+            connection.rollback()
+            # BEGIN IMMEDIATE on SQLite: the upgrade reads the version table, then writes; a
+            # second process upgrading at the same moment waits instead of failing at once
+            connection.execution_options(**WRITER_OPTIONS)
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=connection.dialect.name == "sqlite",
+                render_item=render_item,
+                compare_type=True,
+                # SQLite's DDL is transactional too (the engine issues BEGIN itself): one
+                # transaction for the whole upgrade, so a killed upgrade leaves nothing behind
+                transactional_ddl=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        if config.attributes.get("engine") is None:
+            engine.dispose()
 
 
 if context.is_offline_mode():

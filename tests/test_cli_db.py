@@ -117,3 +117,32 @@ def test_usage_errors_exit_1_not_2(argv: list[str], capsys: pytest.CaptureFixtur
         main(argv)
     assert stopped.value.code == 1
     assert "pmp-intel" in capsys.readouterr().err
+
+
+def test_another_programs_sqlite_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Tables but no alembic_version: not a pmp-intel database. Refused before anything
+    changes (no migration, no WAL, no chmod), with one line saying what to do."""
+    import hashlib
+    import sqlite3
+
+    path = tmp_path / "books.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER, amount REAL)")
+        conn.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    path.chmod(0o644)
+
+    def state() -> tuple[str, int, list[str]]:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return digest, path.stat().st_mode & 0o777, sorted(p.name for p in tmp_path.iterdir())
+
+    before = state()
+    for action in (["db", "upgrade"], ["db", "current"]):
+        assert main(["--database-url", f"sqlite:///{path}", *action]) == 1
+        line = _single_error_line(capsys.readouterr().err)
+        assert f"{path} is not a pmp-intel database" in line
+        assert "(invoices)" in line
+        assert "another program's database" in line
+        assert "PMP_INTEL_DATABASE_URL" in line
+    assert state() == before

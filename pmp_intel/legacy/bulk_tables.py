@@ -6,10 +6,14 @@
 * family A ``supported_patches``: ``patch_id`` from ``raw_data``, else the fixed (v4) key
   column; the buggy v1 table's key column is ``update_id``;
 * snapshot-family ``patches`` / ``supported_patches`` and ``systems``: the columns are the
-  record (no JSON);
+  record (no JSON); the unified schema's ``patches`` and ``systems`` likewise, with their
+  ``raw_data`` read first;
 * family A ``all_systems`` / ``scan_details`` and the system-report extractor's
   ``systems``: ``raw_data`` first, then the flattened columns (``computer_name`` is often
   NULL there, ``resource_name`` lives in ``raw_data``).
+
+Columns are referred to as ``{c:name}`` (:func:`~pmp_intel.legacy.sql_values.columns_of`):
+a shape requires only some of its columns, and one the table lacks reads as NULL.
 """
 
 from __future__ import annotations
@@ -19,11 +23,18 @@ from pmp_intel.legacy.observations import Reading
 
 
 def _local(column: str) -> str:
-    return f"legacy_ms(t.{sv.identifier(column)}, 1)"
+    return f"legacy_ms({{c:{column}}}, 1)"
 
 
 def _utc(column: str) -> str:
-    return f"legacy_ms(t.{sv.identifier(column)}, 0)"
+    return f"legacy_ms({{c:{column}}}, 0)"
+
+
+#: A snapshot-keyed row without a time of its own: its run's start.
+_RUN_START = (
+    "(SELECT started_ms FROM legacy_runs AS r WHERE r.file = {file} "
+    f"AND r.run = {sv.integer('{c:snapshot_id}')})"
+)
 
 
 _NOT_JSON_PATCH = "raw_data is not valid JSON (the patch_id column holds update_id)"
@@ -91,13 +102,20 @@ PATCH_READINGS: dict[str, Reading] = {
             ),
             fallbacks={
                 "patch_noreboot": (
-                    f"CASE {sv.boolean('t.reboot_required')} WHEN 1 THEN 0 WHEN 0 THEN 1 END",
+                    f"CASE {sv.boolean('{c:reboot_required}')} WHEN 1 THEN 0 WHEN 0 THEN 1 END",
                 )
             },
             skips=(("{key} IS NULL", "pmp_patch_id is not a numeric PMP patch id"),),
         )
         for key in ("B.patches", "B.supported_patches")
     },
+    "U.patches": Reading(
+        columns_are_record=True,
+        key=(("column", "pmp_patch_id"),),
+        time=_utc("extracted_at"),
+        ignore=frozenset({"patch_id", "snapshot_id", "pmp_patch_id", "extracted_at", "raw_data"}),
+        skips=(("{key} IS NULL", "pmp_patch_id is not a numeric PMP patch id"),),
+    ),
 }
 
 #: Shape → how to read it as observations of a system. ``{runs}`` in a time is the scratch
@@ -148,11 +166,17 @@ SYSTEM_READINGS: dict[str, Reading] = {
         columns_are_record=True,
         key=(("column", "resource_id"),),
         time=(
-            "coalesce(legacy_ms(coalesce(nullif(t.updated_at, ''), t.created_at), 0), "
-            "(SELECT started_ms FROM legacy_runs AS r WHERE r.file = {file} "
-            f"AND r.run = {sv.integer('t.snapshot_id')}))"
+            "coalesce(legacy_ms(coalesce(nullif({c:updated_at}, ''), {c:created_at}), 0), "
+            f"{_RUN_START})"
         ),
         ignore=frozenset({"system_id", "snapshot_id", "created_at", "updated_at", "resource_id"}),
+        skips=(("{key} IS NULL", "no resource_id"),),
+    ),
+    "U.systems": Reading(
+        columns_are_record=True,
+        key=(("raw", "resource_id"), ("column", "resource_id")),
+        time=f"coalesce({_utc('extracted_at')}, {_RUN_START})",
+        ignore=frozenset({"system_id", "snapshot_id", "extracted_at", "resource_id", "raw_data"}),
         skips=(("{key} IS NULL", "no resource_id"),),
     ),
 }

@@ -72,14 +72,7 @@ def run_migrate_legacy(args: argparse.Namespace, ctx: CommandContext) -> int:
     assert report is not None
     if args.report is not None:
         args.report.expanduser().write_text(report.to_json())
-    if args.json:
-        ctx.out.print(report.to_json(), markup=False, highlight=False, soft_wrap=True)
-    else:
-        if report.outcome != "already-imported":
-            wide = Console(file=ctx.out.file, width=max(ctx.out.width, 180), highlight=False)
-            wide.print(report.files_table())
-            wide.print(report.rich_table())
-        ctx.out.print(_summary_line(report, redacted_url(engine.url)), markup=False)
+    print_report(ctx, report, as_json=args.json)
     archive = Path(args.archive or DEFAULT_LEGACY_ARCHIVE_DIR)
     if (
         report.outcome in ("imported", "already-imported")
@@ -91,6 +84,21 @@ def run_migrate_legacy(args: argparse.Namespace, ctx: CommandContext) -> int:
         if not args.json:
             ctx.out.print(f"originals copied to {where} (manifest: MANIFEST.json)", markup=False)
     return 0
+
+
+def print_report(ctx: CommandContext, report: ImportReport, *, as_json: bool = False) -> None:
+    """Print an import's report: the files, the per-table accounting, warnings and a
+    summary line (``as_json``: the JSON report instead)."""
+    if as_json:
+        ctx.out.print(report.to_json(), markup=False, highlight=False, soft_wrap=True)
+        return
+    if report.outcome != "already-imported":
+        wide = Console(file=ctx.out.file, width=max(ctx.out.width, 180), highlight=False)
+        wide.print(report.files_table())
+        wide.print(report.rich_table())
+        for warning in report.warnings:
+            ctx.out.print(f"warning: {warning}", markup=False)
+    ctx.out.print(_summary_line(report, redacted_url(ctx.engine.url)), markup=False)
 
 
 def _summary_line(report: ImportReport, where: str) -> str:

@@ -35,6 +35,16 @@ class LegacyTable:
     columns: frozenset[str]
     rows: int
     shape: Shape | None
+    #: A known table name with columns of no known shape, holding no rows: reported, not
+    #: fatal (a wasted schema; there is nothing in it to misread).
+    unexpected: bool = False
+
+    @property
+    def shape_key(self) -> str:
+        """The shape's key, or what the table is instead (for the report)."""
+        if self.shape is not None:
+            return self.shape.key
+        return "unexpected columns" if self.unexpected else "unrecognised"
 
 
 @dataclass
@@ -87,9 +97,31 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def describe_error(exc: sqlite3.Error) -> str:
-    """A SQLite error as a short reason (locked, corrupt…)."""
+def hot_journal(path: Path) -> Path | None:
+    """The rollback journal beside ``path`` if there is a non-empty one (left by a writer
+    killed in the middle of a transaction, or held by one still writing)."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        return journal if journal.stat().st_size > 0 else None
+    except OSError:
+        return None
+
+
+def describe_error(exc: sqlite3.Error, path: Path | None = None) -> str:
+    """A SQLite error as a short reason (locked, corrupt, an unfinished transaction…)."""
     text = str(exc).strip() or type(exc).__name__
+    journal = hot_journal(path) if path is not None else None
+    if path is not None and journal is not None and "readonly" in text.replace(" ", ""):
+        # SQLite must roll a hot journal back before anyone reads the file, and a read-only
+        # connection cannot: the import never writes beside a legacy file
+        return (
+            f"the file has an unfinished transaction: a writer was killed in the middle of "
+            f"one and left its rollback journal {journal.name} beside it, which read-only "
+            f"access cannot roll back. Copy the folder (each .db with its -journal), open the "
+            f"copy once with sqlite3 (e.g. sqlite3 COPY/{path.name} 'PRAGMA integrity_check;'"
+            f"), which rolls the unfinished transaction back, and import from the copy "
+            f"({text})"
+        )
     if "locked" in text or "busy" in text:
         return f"locked by another process ({text})"
     if "not a database" in text or "malformed" in text or "encrypted" in text:
@@ -107,7 +139,9 @@ def open_readonly(path: Path, timeout: float = LOCK_TIMEOUT_S) -> sqlite3.Connec
         )
         connection.execute("PRAGMA query_only = ON")
     except sqlite3.Error as exc:
-        raise LegacyFileError(f"{path}: cannot open read-only: {describe_error(exc)}") from None
+        raise LegacyFileError(
+            f"{path}: cannot open read-only: {describe_error(exc, path)}"
+        ) from None
     return connection
 
 
@@ -120,7 +154,8 @@ def inspect_file(path: Path, timeout: float = LOCK_TIMEOUT_S) -> LegacyFile:
     """Open ``path`` read-only and recognise every table in it.
 
     Raises :class:`LegacyFileError` for a missing, locked, corrupt or foreign file, or a
-    table with a known name and unexpected columns."""
+    table with a known name and unexpected columns that holds rows (an empty one is
+    recorded as ``unexpected`` and reported)."""
     if not path.is_file():
         raise LegacyFileError(f"{path}: legacy file is missing or not a regular file")
     legacy = LegacyFile(path=path, size=path.stat().st_size, sha256=file_sha256(path))
@@ -146,14 +181,17 @@ def inspect_file(path: Path, timeout: float = LOCK_TIMEOUT_S) -> LegacyFile:
             try:
                 shape = match_shape(name, columns)
             except LookupError:
-                raise LegacyFileError(
-                    f"{path}: table {name} has unexpected columns "
-                    f"({', '.join(sorted(columns))}); it matches no known Maia shape"
-                ) from None
+                if rows:
+                    raise LegacyFileError(
+                        f"{path}: table {name} has unexpected columns "
+                        f"({', '.join(sorted(columns))}); it matches no known Maia shape"
+                    ) from None
+                legacy.tables[name] = LegacyTable(path.name, name, columns, 0, None, True)
+                continue
             legacy.tables[name] = LegacyTable(path.name, name, columns, int(rows), shape)
     except sqlite3.Error as exc:
         where = "" if current == "sqlite_master" else f" table {current}:"
-        raise LegacyFileError(f"{path}:{where} {describe_error(exc)}") from None
+        raise LegacyFileError(f"{path}:{where} {describe_error(exc, path)}") from None
     finally:
         connection.close()
     if not legacy.empty and not legacy.recognised():

@@ -22,7 +22,12 @@ What becomes of what (docs/legacy-migration.md has the full table):
     observation wins per field;
   - per-system patch states (:mod:`~pmp_intel.legacy.states`): the newest observation of
     each (system, patch) wins whole;
-  - policies, settings, SoM computers, CVE links (small): merged in Python, the same way.
+  - policies, settings, deployment tasks, SoM computers, CVEs and their links (small):
+    merged in Python, the same way.
+
+A value that cannot be converted is kept in the row's ``extra`` (``legacy_invalid``,
+``legacy_unparsed``), and a row imported despite an unreadable ``raw_data`` is counted in
+the report's notes.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ from pmp_intel.legacy.files import (
     expected_empty,
 )
 from pmp_intel.legacy.merger import OLDEST, FieldMerger
-from pmp_intel.legacy.observations import Observations, Source
+from pmp_intel.legacy.observations import RAW_UNREADABLE, Observations, Source
 from pmp_intel.legacy.pipeline import BulkPipeline, BulkTable
 from pmp_intel.legacy.report import ImportReport, TableAccount
 from pmp_intel.legacy.states import STATE_SHAPES
@@ -178,17 +183,21 @@ class _Reader:
         self.legacy = legacy
 
     def rows(self, table: LegacyTable, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
-        """Rows of ``table`` as dicts of the ``columns`` it has (others read as None),
-        in rowid order, plus ``_rowid``."""
+        """Rows of ``table`` as dicts of ``columns`` (those it lacks read as None: a shape
+        only requires some of them), in rowid order, plus ``_rowid``."""
         present = [c for c in columns if c in table.columns]
         select_list = ", ".join(["rowid", *(sv.identifier(c) for c in present)])
         names = ["_rowid", *present]
+        absent = dict.fromkeys(c for c in columns if c not in table.columns)
         for row in self.ws.rows(
             f"SELECT {select_list} FROM {self.ws.table(self.legacy, table.name)} ORDER BY rowid",
             legacy=self.legacy,
             table=table.name,
         ):
-            yield dict(zip(names, row, strict=True))
+            record = dict(zip(names, row, strict=True))
+            if absent:
+                record.update(absent)
+            yield record
 
 
 def _limits(table: Table) -> dict[str, tuple[str, int]]:
@@ -232,6 +241,7 @@ class LegacyImporter:
         self.policies = FieldMerger([c for c, _, _ in mp.POLICY_MAP])
         self.views = FieldMerger([c for c, _, _ in mp.VIEW_MAP])
         self.tasks = FieldMerger([c for c, _, _ in mp.TASK_MAP])
+        self.vulnerabilities = FieldMerger([c for c, _, _ in mp.VULNERABILITY_MAP])
         self.health = FieldMerger([c for c, _, _ in mp.HEALTH_POLICY_MAP])
         self.approval = FieldMerger([c for c, _, _ in mp.APPROVAL_MAP])
         self.entity_accounts: dict[int, TableAccount] = {}
@@ -288,6 +298,12 @@ class LegacyImporter:
                     ),
                 }
             )
+            for table in legacy.tables.values():
+                if table.unexpected:
+                    self.report.warnings.append(
+                        f"{legacy.name}: table {table.name} has unexpected columns "
+                        f"({', '.join(sorted(table.columns))}) and no rows; nothing to import"
+                    )
         if all(f.empty for f in self.discovery.files):
             self.report.outcome = "nothing"
             self._account_all_empty()
@@ -342,8 +358,7 @@ class LegacyImporter:
     def _account_all_empty(self) -> None:
         for legacy in self.discovery.files:
             for table in legacy.tables.values():
-                key = table.shape.key if table.shape else "unrecognised"
-                self.report.account(legacy.name, table.name, key, 0)
+                self.report.account(legacy.name, table.name, table.shape_key, 0)
 
     # ------------------------------------------------------------------ target checks
 
@@ -405,8 +420,7 @@ class LegacyImporter:
     # ------------------------------------------------------------------ reading
 
     def _account(self, legacy: LegacyFile, table: LegacyTable) -> TableAccount:
-        shape = table.shape.key if table.shape else "unrecognised"
-        return self.report.account(legacy.name, table.name, shape, table.rows)
+        return self.report.account(legacy.name, table.name, table.shape_key, table.rows)
 
     def _entity_account(self, entry: TableAccount) -> int:
         index = len(self.entity_accounts)
@@ -431,6 +445,9 @@ class LegacyImporter:
             "C.dcapi_extraction_gaps": self._gaps,
             "A.som_computers": self._a_som,
             "A.deployment_policies": self._a_policies,
+            "U.deployment_policies": self._a_policies,
+            "U.deployment_tasks": self._u_tasks,
+            "U.vulnerabilities": self._u_vulnerabilities,
             "B.deployment_policies": self._b_policies,
             "A.view_configurations": self._a_views,
             "A.view_configurations.v4": self._a_views,
@@ -448,6 +465,8 @@ class LegacyImporter:
         )
         for table in ordered:
             entry = self._account(legacy, table)
+            if table.unexpected:
+                continue  # no rows; warned about in run()
             if table.shape is None:
                 entry.skip("unrecognised table (kept in the archive copy)", table.rows)
                 self.report.warnings.append(
@@ -489,7 +508,7 @@ class LegacyImporter:
 
     def _run_key(self, table: LegacyTable, run_id: Any) -> tuple[str, str, int | str]:
         assert table.shape is not None
-        family = "B" if table.shape.family in ("B", "C") else table.shape.family
+        family = "B" if table.shape.family in ("B", "C", "U") else table.shape.family
         number = v.to_int(run_id)
         return (table.file, family, number if number is not None else str(run_id))
 
@@ -711,64 +730,81 @@ class LegacyImporter:
             table,
             ["resource_id", "os_platform_name", "agent_installed_on", "raw_data", "extracted_at"],
         ):
-            record = v.parse_json(row.get("raw_data"))
+            notes: dict[str, dict[str, Any]] = {}
+            record = _document(row, "raw_data", notes)
             key = v.to_int((record or {}).get("resource_id")) or v.to_int(row.get("resource_id"))
             if key is None:
                 entry.skip("no resource_id")
                 continue
             fields: dict[str, Any] = {}
-            mp.apply(mp.SOM_MAP, record, fields)
-            mp.apply(mp.SOM_MAP, row, fields)
+            mp.apply(mp.SOM_MAP, record, fields, notes)
+            mp.apply(mp.SOM_MAP, row, fields, notes)
             extra = mp.leftovers(mp.SOM_MAP, record, frozenset({"resource_id"}))
             self.soms.observe(
-                key, self._seen(self._time("A", row.get("extracted_at"))), fields, extra, account
+                key,
+                self._seen(self._time("A", row.get("extracted_at"))),
+                fields,
+                _noted(entry, extra, notes),
+                account,
             )
 
-    # ---- patches
-
-    # ---- policies and settings
+    # ---- policies, settings, tasks and vulnerabilities
 
     def _a_policies(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
+        """Family A's policies, and the unified schema's (the same columns per snapshot)."""
+        assert table.shape is not None
+        family = table.shape.family
         account = self._entity_account(entry)
-        flat = sorted(table.columns - {"raw_data", "extraction_id", "extracted_at"})
+        flat = sorted(table.columns - {"raw_data", "extraction_id", "extracted_at", "snapshot_id"})
         for row in reader.rows(table, [*flat, "raw_data", "extracted_at"]):
-            record = v.parse_json(row.get("raw_data"))
+            notes: dict[str, dict[str, Any]] = {}
+            record = _document(row, "raw_data", notes)
             key = v.to_int((record or {}).get("template_id")) or v.to_int(row.get("template_id"))
             if key is None:
                 entry.skip("no template_id")
                 continue
             fields: dict[str, Any] = {}
-            mp.apply(mp.POLICY_MAP, record, fields)
-            mp.apply(mp.POLICY_MAP, {k: row.get(k) for k in flat}, fields)
+            mp.apply(mp.POLICY_MAP, record, fields, notes)
+            mp.apply(mp.POLICY_MAP, {k: row.get(k) for k in flat}, fields, notes)
             extra = mp.leftovers(mp.POLICY_MAP, record, frozenset({"template_id"}))
             self.policies.observe(
-                key, self._seen(self._time("A", row.get("extracted_at"))), fields, extra, account
+                key,
+                self._seen(self._time(family, row.get("extracted_at"))),
+                fields,
+                _noted(entry, extra, notes),
+                account,
             )
 
     def _b_policies(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
         account = self._entity_account(entry)
         for row in reader.rows(table, sorted(table.columns)):
-            settings = v.parse_json(row.get("settings_json")) or {}
+            notes: dict[str, dict[str, Any]] = {}
+            settings = _document(row, "settings_json", notes) or {}
             key = v.to_int(settings.get("template_id")) or v.to_int(row.get("config_id"))
             if key is None:
                 entry.skip("no template_id (settings_json nor config_id)")
                 continue
             fields: dict[str, Any] = {}
-            mp.apply(mp.POLICY_MAP, settings, fields)
-            mp.apply(mp.POLICY_MAP, row, fields)
+            mp.apply(mp.POLICY_MAP, settings, fields, notes)
+            mp.apply(mp.POLICY_MAP, row, fields, notes)
             extra = mp.leftovers(mp.POLICY_MAP, settings, frozenset({"template_id"}))
             for name in ("platform_name", "deployment_type", "schedule_type", "config_status"):
                 if v.clean(row.get(name)) is not None:
                     extra.setdefault(f"legacy_{name}", row[name])
             self.policies.observe(
-                key, self._seen(self._time("B", row.get("extracted_at"))), fields, extra, account
+                key,
+                self._seen(self._time("B", row.get("extracted_at"))),
+                fields,
+                _noted(entry, extra, notes),
+                account,
             )
 
     def _a_views(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
         account = self._entity_account(entry)
         flat = sorted(table.columns - {"raw_data", "extraction_id", "extracted_at"})
         for row in reader.rows(table, [*flat, "raw_data", "extracted_at"]):
-            record = v.parse_json(row.get("raw_data")) or {}
+            notes: dict[str, dict[str, Any]] = {}
+            record = _document(row, "raw_data", notes) or {}
             key = (
                 v.to_int(record.get("config_id"))
                 or v.to_int(record.get("VIEW_ID"))
@@ -779,12 +815,16 @@ class LegacyImporter:
                 continue
             columns = {k: row.get(k) for k in flat}
             fields: dict[str, Any] = {}
-            mp.apply(mp.VIEW_MAP, record, fields)
-            mp.apply(mp.VIEW_MAP, columns, fields)
+            mp.apply(mp.VIEW_MAP, record, fields, notes)
+            mp.apply(mp.VIEW_MAP, columns, fields, notes)
             extra = mp.leftovers(mp.VIEW_MAP, record, frozenset({"config_id"}))
             extra.update(mp.leftovers(mp.VIEW_MAP, columns, frozenset({"config_id", *extra})))
             self.views.observe(
-                key, self._seen(self._time("A", row.get("extracted_at"))), fields, extra, account
+                key,
+                self._seen(self._time("A", row.get("extracted_at"))),
+                fields,
+                _noted(entry, extra, notes),
+                account,
             )
 
     def _settings(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
@@ -801,13 +841,16 @@ class LegacyImporter:
             "settings_json" if family == "B" else ("policy_data" if health else "settings_data")
         )
         for row in reader.rows(table, sorted(table.columns)):
+            notes: dict[str, dict[str, Any]] = {}
             document = v.unwrap(v.parse_json(row.get(document_column)), wrapper)
             if document is None and family == "A":
                 entry.skip(f"{document_column} is not a JSON object")
                 continue
+            if document is None:
+                _document(row, document_column, notes)
             fields: dict[str, Any] = {}
-            mp.apply(mapping, document, fields)
-            mp.apply(mapping, row, fields)
+            mp.apply(mapping, document, fields, notes)
+            mp.apply(mapping, row, fields, notes)
             if not health and fields.get("patch_approval") is None:
                 automatic = v.to_bool(row.get("auto_approval_enabled"))
                 if automatic is not None:
@@ -821,7 +864,7 @@ class LegacyImporter:
                     if policy_column and v.clean(value) is not None:
                         extra.setdefault(f"legacy_{name}", value)
             moment = self._time(family, row.get("extracted_at"))
-            merger.observe((), self._seen(moment), fields, extra, account)
+            merger.observe((), self._seen(moment), fields, _noted(entry, extra, notes), account)
 
     def _b_tasks(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
         account = self._entity_account(entry)
@@ -830,10 +873,11 @@ class LegacyImporter:
             if key is None:
                 entry.skip("deployment_config_id is not a numeric task id")
                 continue
-            settings = v.parse_json(row.get("settings_json")) or {}
+            notes: dict[str, dict[str, Any]] = {}
+            settings = _document(row, "settings_json", notes) or {}
             fields: dict[str, Any] = {}
-            mp.apply(mp.TASK_MAP, settings, fields)
-            mp.apply(mp.TASK_MAP, row, fields)
+            mp.apply(mp.TASK_MAP, settings, fields, notes)
+            mp.apply(mp.TASK_MAP, row, fields, notes)
             extra = mp.leftovers(mp.TASK_MAP, settings)
             for name in (
                 "config_type",
@@ -846,8 +890,59 @@ class LegacyImporter:
                 if v.clean(row.get(name)) is not None:
                     extra.setdefault(f"legacy_{name}", row[name])
             self.tasks.observe(
-                key, self._seen(self._time("B", row.get("extracted_at"))), fields, extra, account
+                key,
+                self._seen(self._time("B", row.get("extracted_at"))),
+                fields,
+                _noted(entry, extra, notes),
+                account,
             )
+
+    def _u_tasks(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
+        """The unified schema's ``deployment_tasks`` (``/patch/deploymenttasks``)."""
+        account = self._entity_account(entry)
+        for row in reader.rows(table, sorted(table.columns)):
+            key = v.to_int(row.get("apd_task_id"))
+            if key is None:
+                entry.skip("apd_task_id is not a numeric task id")
+                continue
+            notes: dict[str, dict[str, Any]] = {}
+            fields: dict[str, Any] = {}
+            mp.apply(mp.TASK_MAP, row, fields, notes)
+            extra: dict[str, Any] = {}
+            for name in ("task_status", "success_count", "failure_count", "pending_count"):
+                if v.clean(row.get(name)) is not None:
+                    extra[f"legacy_{name}"] = row[name]
+            self.tasks.observe(
+                key,
+                self._seen(self._time("U", row.get("extracted_at"))),
+                fields,
+                _noted(entry, extra, notes),
+                account,
+            )
+
+    def _u_vulnerabilities(self, reader: _Reader, table: LegacyTable, entry: TableAccount) -> None:
+        """The unified schema's ``vulnerabilities``: one CVE per row, with the patches that
+        fix it as comma-separated ``pmp_patch_ids``."""
+        account = self._entity_account(entry)
+        for row in reader.rows(table, sorted(table.columns)):
+            found = CVE.findall(v.to_text(row.get("cve_id")) or "")
+            if not found:
+                entry.skip("cve_id is not a CVE id")
+                continue
+            cve = found[0].upper()
+            notes: dict[str, dict[str, Any]] = {}
+            fields: dict[str, Any] = {}
+            mp.apply(mp.VULNERABILITY_MAP, row, fields, notes)
+            extra: dict[str, Any] = {}
+            year = v.clean(row.get("cve_year"))
+            if year is not None:
+                extra["legacy_cve_year"] = year
+            moment = self._seen(self._time("U", row.get("extracted_at")))
+            self.vulnerabilities.observe(cve, moment, fields, _noted(entry, extra, notes), account)
+            for text in re.split(r"[,;\s]+", v.to_text(row.get("pmp_patch_ids")) or ""):
+                patch_id = v.to_int(text)
+                if patch_id is not None and moment >= self.cves.get((patch_id, cve), OLDEST):
+                    self.cves[(patch_id, cve)] = moment
 
     # ------------------------------------------------------------------ writing
 
@@ -1109,12 +1204,21 @@ class LegacyImporter:
         self._write_merger("health_policy", self.health, None)
         self._write_merger("approval_setting", self.approval, None)
         self._write_rows("branch_office", self.offices)
-        cve_ids = sorted({cve for _, cve in self.cves})
-        self._write_rows("vulnerability", ({"cve_id": cve} for cve in cve_ids))
+        self._write_rows("vulnerability", self._vulnerability_rows())
         self._write_rows(
             "patch_vulnerability",
             ({"patch_id": p, "cve_id": c} for (p, c) in sorted(self.cves)),
         )
+
+    def _vulnerability_rows(self) -> Iterator[dict[str, Any]]:
+        """Every CVE a patch links to or the unified ``vulnerabilities`` describe, with
+        what they say about it."""
+        described = {
+            str(key): (fields, extra) for key, fields, extra in self.vulnerabilities.items()
+        }
+        for cve in sorted({cve for _, cve in self.cves} | set(described)):
+            fields, extra = described.get(cve, ({}, None))
+            yield {**fields, "cve_id": cve, "extra": extra}
 
     def _winner_counts(self) -> Counter[int]:
         total: Counter[int] = Counter()
@@ -1122,6 +1226,7 @@ class LegacyImporter:
             self.soms,
             self.policies,
             self.tasks,
+            self.vulnerabilities,
             self.views,
             self.health,
             self.approval,
@@ -1175,6 +1280,29 @@ class LegacyImporter:
 
 def _table(model: Any) -> Table:
     return cast(Table, model.__table__)
+
+
+def _document(
+    row: dict[str, Any], column: str, notes: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The JSON object in ``row[column]``; text that is not one is noted as unparsed (the
+    row is then read from its other columns)."""
+    document = v.parse_json(row.get(column))
+    if document is None and v.clean(row.get(column)) is not None:
+        notes.setdefault(mp.UNPARSED_NOTE, {})[column] = row[column]
+    return document
+
+
+def _noted(
+    entry: TableAccount, extra: dict[str, Any], notes: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """``extra`` with the row's notes; a row imported despite an unreadable JSON column is
+    counted in the report."""
+    unparsed = notes.get(mp.UNPARSED_NOTE, {})
+    for column in ("raw_data", "settings_json"):
+        if column in unparsed:
+            entry.note(RAW_UNREADABLE.replace("raw_data", column))
+    return mp.with_notes(extra, notes)
 
 
 SNAPSHOTS = _table(Snapshot)

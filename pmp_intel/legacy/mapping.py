@@ -4,7 +4,8 @@ A mapping is a tuple of ``(column, converter, source keys)``: the first source k
 value converts to something wins. The same mapping reads a ``raw_data`` JSON record and a
 row of flattened columns, so "raw_data preferred over columns" is simply: map the raw
 record, then fill what is still missing from the columns. Keys a mapping does not consume
-are kept in the row's ``extra`` JSON.
+are kept in the row's ``extra`` JSON, and so is a value a mapping consumes but cannot
+convert (:func:`lost`): nothing present in a legacy row disappears without a trace.
 """
 
 from __future__ import annotations
@@ -44,6 +45,29 @@ APPROVAL = Domain(0, 211, 212)
 CODES: frozenset[Converter] = frozenset(
     {HEALTH, SCAN, AGENT, APPROVAL, v.severity, v.live_status, v.platform}
 )
+#: Converters whose "no result" for a present value loses nothing: text takes any value, and
+#: a platform *name* deliberately leaves platform codes to ``platform``.
+LOSSLESS: frozenset[Converter] = frozenset({v.to_text, platform_name})
+#: ``extra`` keys of the values a mapping consumed but could not convert (column → original).
+INVALID_NOTE = "legacy_invalid"
+UNPARSED_NOTE = "legacy_unparsed"
+
+
+def lost(convert: Converter, raw: Any) -> str | None:
+    """Where a present value ``raw`` that ``convert`` turned into nothing is noted:
+    ``legacy_invalid`` for a code outside its domain, ``legacy_unparsed`` for any other value
+    that is not what its column holds (text that is no number, time or yes/no); None when
+    nothing was lost (a sentinel, a lossless converter, an epoch of 0 or less: "never")."""
+    if convert in LOSSLESS or v.clean(raw) is None:
+        return None
+    if convert in CODES:
+        return INVALID_NOTE
+    if convert is v.epoch_ms:
+        number = v.to_int(raw)
+        if number is not None and number <= 0:
+            return None
+    return UNPARSED_NOTE
+
 
 SYSTEM_MAP: FieldMap = (
     ("resource_name", v.to_text, ("resource_name", "resource.name", "computer_name")),
@@ -238,6 +262,22 @@ def _approval_word(value: Any) -> str | None:
 APPROVAL_MAP: FieldMap = (("patch_approval", _approval_word, ("patch_approval", "approval_mode")),)
 
 
+def with_notes(extra: dict[str, Any], notes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``extra`` with the notes of :func:`apply` added (``extra`` is changed and returned)."""
+    for key, values in notes.items():
+        if values:
+            extra.setdefault(key, {}).update(values)
+    return extra
+
+
+VULNERABILITY_MAP: FieldMap = (
+    ("cvss_score", v.to_float, ("cvss_score", "cvss_v3_score", "cvss")),
+    ("cvss_severity", v.to_text, ("cvss_severity", "severity")),
+    ("description", v.to_text, ("description",)),
+    ("published_time", v.epoch_ms, ("published_time", "published_date")),
+)
+
+
 def _consumed(mapping: FieldMap) -> frozenset[str]:
     return frozenset(key for _, _, keys in mapping for key in keys)
 
@@ -261,13 +301,15 @@ def apply(
     mapping: FieldMap,
     record: Mapping[str, Any] | None,
     into: dict[str, Any],
-    invalid: dict[str, Any] | None = None,
+    notes: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Fill the still-empty columns of ``into`` from ``record`` using ``mapping``: for each
     column, the first of its source keys (in mapping order) whose value converts wins.
 
-    A code (severity, health…) present in ``record`` but outside its domain is noted in
-    ``invalid`` (column → the original value) instead of being dropped silently."""
+    A value present in ``record`` that does not convert (a code outside its domain, text
+    that is no number or time…) is noted in ``notes`` (``legacy_invalid`` or
+    ``legacy_unparsed`` → column → the original value, see :func:`lost`) instead of being
+    dropped silently."""
     if not record:
         return
     index = _INDEX.get(id(mapping)) or _index(mapping)
@@ -287,8 +329,10 @@ def apply(
             if value is not None:
                 into[column] = value
                 ranks[column] = rank
-            elif invalid is not None and convert in CODES and v.clean(raw) is not None:
-                invalid.setdefault(column, raw)
+            elif notes is not None:
+                note = lost(convert, raw)
+                if note is not None:
+                    notes.setdefault(note, {}).setdefault(column, raw)
 
 
 def leftovers(

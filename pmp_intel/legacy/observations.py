@@ -24,6 +24,8 @@ from pmp_intel.legacy.report import TableAccount
 from pmp_intel.legacy.workspace import Workspace
 
 RAW_COLUMN = "raw_data"
+#: Report note on rows whose ``raw_data`` is not a JSON object but that are imported.
+RAW_UNREADABLE = "raw_data is not a JSON object: read from the table's columns only"
 
 
 @dataclass
@@ -54,11 +56,12 @@ class Reading:
     #: The entity key, as ``(kind, name)``: ``("raw", key)`` or ``("column", name)``, first
     #: one that is an integer wins.
     key: Sequence[tuple[str, str]] = ()
-    #: SQL of the observation time in epoch ms (NULL: oldest).
+    #: SQL of the observation time in epoch ms (NULL: oldest); ``{c:name}`` is a column.
     time: str = "NULL"
     #: Record keys never kept in ``extra`` (keys, bookkeeping).
     ignore: frozenset[str] = frozenset()
-    #: Further sources per column, tried after the mapping's (SQL over ``t``).
+    #: Further sources per column, tried after the mapping's (SQL over ``t``, ``{c:name}``
+    #: a column).
     fallbacks: dict[str, Sequence[str]] = field(default_factory=dict)
     #: ``(condition, reason)`` in order: the first true condition skips the row. Conditions
     #: may use ``{key}`` (the key), ``{ok}`` (raw_data is a JSON object), ``has_raw``
@@ -87,10 +90,11 @@ class Observations:
         """Map every row of ``source`` into observations (skipped rows keep their reason).
 
         Rows whose ``raw_data`` is a JSON object are mapped by one statement, the others
-        (no or unreadable JSON) by a second one that reads the columns only: a JSON
-        function must never see malformed JSON, and a guard on every call would cost as
-        much as the call. Only the record keys that occur in the table are extracted
-        (a census with ``json_each`` first)."""
+        (no or unreadable JSON) by two more that read the columns only: a JSON function
+        must never see malformed JSON, and a guard on every call would cost as much as the
+        call. An unreadable ``raw_data`` is kept in ``extra.legacy_unparsed`` and the rows
+        imported with one are counted in the report's notes. Only the record keys that
+        occur in the table are extracted (a census with ``json_each`` first)."""
         self.sources.append(source)
         columns = source.table.columns
         raw = reading.raw if reading.raw and reading.raw in columns else None
@@ -108,18 +112,27 @@ class Observations:
                 legacy=source.legacy,
                 table=source.table.name,
             )
-            self.ws.execute(
-                self._insert_sql(
-                    source,
-                    reading,
-                    None,
-                    frozenset(),
-                    has_raw=True,
-                    where=f"t.rowid NOT IN (SELECT rid FROM {self.table} WHERE seq = {source.seq})",
-                ),
-                legacy=source.legacy,
-                table=source.table.name,
-            )
+            done = f"t.rowid NOT IN (SELECT rid FROM {self.table} WHERE seq = {source.seq})"
+            kept = f"SELECT count(*) FROM {self.table} WHERE seq = ? AND skip IS NULL"
+            before = int(self.ws.scalar(kept, (source.seq,)))
+            for unreadable in (True, False):
+                self.ws.execute(
+                    self._insert_sql(
+                        source,
+                        reading,
+                        None,
+                        frozenset(),
+                        has_raw=True,
+                        unreadable=unreadable,
+                        where=f"{done} AND {'' if unreadable else 'NOT '}{sv.present(column)}",
+                    ),
+                    legacy=source.legacy,
+                    table=source.table.name,
+                )
+                if unreadable:
+                    noted = int(self.ws.scalar(kept, (source.seq,))) - before
+                    if noted:
+                        source.entry.note(RAW_UNREADABLE, noted)
         else:
             self.ws.execute(
                 self._insert_sql(source, reading, None, frozenset()),
@@ -155,11 +168,13 @@ class Observations:
         present: frozenset[str],
         *,
         has_raw: bool = False,
+        unreadable: bool = False,
         where: str | None = None,
     ) -> str:
         """``INSERT … SELECT`` of observations from the rows of the table ``t`` that
         ``where`` selects (``raw``: its JSON object column, every selected row holding one;
-        ``present``: the keys to extract from it)."""
+        ``present``: the keys to extract from it; ``unreadable``: the rows hold a JSON
+        column that is not an object, kept in ``extra.legacy_unparsed``)."""
         columns = source.table.columns
         raw_sql = f"t.{sv.identifier(raw)}" if raw else None
         key_column = next(
@@ -172,7 +187,7 @@ class Observations:
         )
         stage: list[str] = [
             "t.rowid AS rid",
-            f"{reading.time} AS t",
+            f"{sv.columns_of(reading.time, columns)} AS t",
             f"{1 if raw else 0} AS ok",
             f"{has_raw_sql} AS has_raw",
             f"t.{sv.identifier(key_column)} AS key_column" if key_column else "NULL AS key_column",
@@ -200,7 +215,10 @@ class Observations:
             for k in keys:
                 if k in columns and (k in flat or reading.columns_are_record):
                     sources.append(staged("column", k))
-            sources.extend(staged("sql", sql) for sql in reading.fallbacks.get(column, ()))
+            sources.extend(
+                staged("sql", sv.columns_of(sql, columns))
+                for sql in reading.fallbacks.get(column, ())
+            )
             spec.append((column, convert, sources))
         mapped = sv.MappedColumns(spec)
         key = sv.coalesce(
@@ -221,7 +239,11 @@ class Observations:
             stage.append(f"{sv.json_object_without_nulls(pairs)} AS leftovers")
         else:
             stage.append("NULL AS leftovers")
-        extra = sv.with_notes("leftovers", [("legacy_invalid", mapped.invalid)])
+        more: list[tuple[str, str]] = []
+        if unreadable and reading.raw:
+            stage.append(f"t.{sv.identifier(reading.raw)} AS raw_text")
+            more.append((reading.raw, "raw_text"))
+        extra = sv.with_notes("leftovers", mapped.notes(more))
         skip = " ".join(
             f"WHEN {condition.format(key='key', ok='ok')} THEN {sv.literal(reason)}"
             for condition, reason in reading.skips

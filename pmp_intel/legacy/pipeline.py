@@ -106,7 +106,8 @@ class BulkPipeline:
         """CVE ids of the snapshot family's patches (``cve_ids`` is comma-separated)."""
         ws = self.entities_ws
         for patch_id, text, millis in ws.rows(
-            f"SELECT {sv.integer('t.pmp_patch_id')}, t.cve_ids, legacy_ms(t.extracted_at, 0) "
+            f"SELECT {sv.integer('t.pmp_patch_id')}, t.cve_ids, "
+            f"legacy_ms({sv.columns_of('{c:extracted_at}', source.table.columns)}, 0) "
             f"FROM {ws.table(source.legacy, source.table.name)} AS t "
             "WHERE t.cve_ids IS NOT NULL ORDER BY t.rowid",
             legacy=source.legacy,

@@ -19,6 +19,10 @@ class TableAccount:
     * ``merged``: an older or duplicate observation of an entity another row stands for
       (its fields still fill what the newer rows lack);
     * ``skipped``: not imported, with the reason.
+
+    ``notes`` count rows that were imported but lost something on the way (e.g. a
+    ``raw_data`` that is not JSON: only the table's columns were read); the lost values are
+    in the rows' ``extra``. They are not part of the identity.
     """
 
     file: str
@@ -28,10 +32,15 @@ class TableAccount:
     imported: int = 0
     merged: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    notes: Counter[str] = field(default_factory=Counter)
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count ``count`` rows skipped for ``reason``."""
         self.skipped[reason] += count
+
+    def note(self, what: str, count: int = 1) -> None:
+        """Count ``count`` imported rows that ``what`` happened to."""
+        self.notes[what] += count
 
     @property
     def skipped_total(self) -> int:
@@ -54,6 +63,7 @@ class TableAccount:
             "merged": self.merged,
             "skipped": self.skipped_total,
             "skipped_by_reason": dict(sorted(self.skipped.items())),
+            "notes": dict(sorted(self.notes.items())),
         }
 
 
@@ -154,7 +164,12 @@ class ImportReport:
             if entry.read == 0:
                 empty += 1
                 continue
-            reasons = "; ".join(f"{n} {r}" for r, n in sorted(entry.skipped.items()))
+            reasons = "; ".join(
+                [
+                    *(f"{n} {r}" for r, n in sorted(entry.skipped.items())),
+                    *(f"{n} imported, but {r}" for r, n in sorted(entry.notes.items())),
+                ]
+            )
             table.add_row(
                 entry.file,
                 entry.table,

@@ -30,9 +30,20 @@ def options_from(x_args: dict[str, str]) -> ImportOptions:
 
 
 def legacy_dir_from(x_args: dict[str, str]) -> Path | None:
-    """The folder to import: ``-x legacy_dir=…`` first, then ``PMP_INTEL_LEGACY_DIR``."""
-    value = x_args.get("legacy_dir") or os.environ.get(LEGACY_DIR_ENV) or ""
+    """The folder to import: ``-x legacy_dir=…`` first, then the configured
+    ``PMP_INTEL_LEGACY_DIR`` (environment, ``.env`` or ``pmp-intel.toml``)."""
+    value = x_args.get("legacy_dir") or _configured() or ""
     return Path(value).expanduser() if value.strip() else None
+
+
+def _configured() -> str | None:
+    from pmp_intel.settings import Settings
+
+    try:
+        configured = Settings().legacy_dir
+    except Exception:  # an unrelated bad setting: the variable itself still counts
+        return os.environ.get(LEGACY_DIR_ENV)
+    return str(configured) if configured is not None else None
 
 
 def run_upgrade(

@@ -7,11 +7,16 @@ and whichever ran first fixed a table's shape:
 * ``B`` — the snapshot family of the ``.sql`` schema files (``pmp_config.db`` or
   ``pmp_resilient.db``, the latter with checkpoints and gaps);
 * ``C`` — the DCAPI tables;
-* ``R`` — the system-report extractor's tables (``pmp_systemreports.db``).
+* ``R`` — the system-report extractor's tables (``pmp_systemreports.db``);
+* ``U`` — the consolidation sprint's unified schema (§3.1): its script ran on pmp_config.db
+  too (the unified extractor's default database), and on the live family-A file it stopped
+  at its first index, leaving empty unified tables behind. Its snapshot, metric, compliance
+  and schema-version tables are family B's.
 
-Eight names collide between A and B (``systems``, ``supported_patches``…). A table is
-matched to the shape whose *required* columns it has and whose *known* columns cover all of
-its columns; a table with a known name and any other set of columns is an error.
+Eight names collide between A and B (``systems``, ``supported_patches``…), and the unified
+schema reuses some of them. A table is matched to the shape whose *required* columns it has
+and whose *known* columns cover all of its columns; a table with a known name and any other
+set of columns is an error when it holds rows (:mod:`~pmp_intel.legacy.files`).
 """
 
 from __future__ import annotations
@@ -368,6 +373,67 @@ SHAPES: tuple[Shape, ...] = (
         "mapping_id patchname severity patch_status bulletinid vendor_name installed_time "
         "extracted_at",
         "DCAPI system × patch states",
+    ),
+    # ---- family U: the unified schema of the consolidation sprint (§3.1) ---------------
+    _shape(
+        "U.systems",
+        "systems",
+        "U",
+        "snapshot_id resource_id",
+        "system_id resource_name computer_name ip_address mac_address domain_name "
+        "branch_office_id branch_office_name customer_id os_name os_platform_name os_platform "
+        "service_pack agent_version agent_installed_on agent_last_contact_time "
+        "last_contact_time resource_health_status computer_live_status scan_status "
+        "total_driver_patches missing_bios_patches last_patched_time last_scan_time "
+        "last_successful_scan raw_data extracted_at",
+        "systems per snapshot (unified schema)",
+    ),
+    _shape(
+        "U.patches",
+        "patches",
+        "U",
+        "snapshot_id pmp_patch_id",
+        "patch_id patch_name update_name bulletin_id kb_number vendor_name product_name "
+        "platform platform_name update_type patch_lang severity severity_label patch_status "
+        "approval_status is_superceded patch_noreboot patch_size installed "
+        "patch_released_time patch_updated_time raw_data extracted_at",
+        "patches per snapshot (unified schema)",
+    ),
+    _shape(
+        "U.patch_system_mapping",
+        "patch_system_mapping",
+        "U",
+        "snapshot_id pmp_patch_id resource_id",
+        "mapping_id patch_status approval_status patch_deployed patch_name bulletin_id "
+        "severity is_reboot_required raw_data extracted_at",
+        "patch × system states per snapshot (unified schema)",
+    ),
+    _shape(
+        "U.vulnerabilities",
+        "vulnerabilities",
+        "U",
+        "snapshot_id cve_id",
+        "vulnerability_id cve_year cvss_score cvss_severity pmp_patch_ids description "
+        "published_date extracted_at",
+        "/patch/vulnerabilities per snapshot (unified schema)",
+    ),
+    _shape(
+        "U.deployment_policies",
+        "deployment_policies",
+        "U",
+        "snapshot_id template_id",
+        "policy_id template_name creation_time modified_time is_template_alive set_as_default "
+        "user_id raw_data extracted_at",
+        "deploymentpolicies per snapshot (unified schema)",
+    ),
+    _shape(
+        "U.deployment_tasks",
+        "deployment_tasks",
+        "U",
+        "snapshot_id apd_task_id",
+        "task_id task_name task_status execution_status platform_name target_systems_count "
+        "scheduled_time executed_time success_count failure_count pending_count extracted_at",
+        "/patch/deploymenttasks per snapshot (unified schema)",
     ),
     # ---- family R: pmp_systemreports.db ------------------------------------------------
     _shape(

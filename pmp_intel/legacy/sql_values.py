@@ -8,7 +8,9 @@ checks the two against each other on the values the old tools wrote.
 
 Known differences, on values no Maia tool wrote: numeric text in exponent notation
 (``'1e3'``) or with digit separators (``'1_000'``) is not a number here; a JSON ``true``
-read as *text* gives ``'1'`` (Python: ``'True'``); floats are printed as SQLite prints them.
+read as *text* gives ``'1'`` (Python: ``'True'``); floats are printed as SQLite prints them;
+ISO times rely on SQLite's date functions once their shape is checked, which differ from
+Python's only on values out of range the shape check lets through.
 
 Every builder takes an SQL expression that is cheap to repeat (a column of a materialised
 stage), because the expressions refer to their input several times.
@@ -16,7 +18,8 @@ stage), because the expressions refer to their input several times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Collection, Sequence
 
 from pmp_intel.legacy import mapping as mp
 from pmp_intel.legacy import values as v
@@ -40,6 +43,17 @@ def literal(text: str) -> str:
 def identifier(name: str) -> str:
     """``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+_COLUMN = re.compile(r"\{c:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def columns_of(template: str, columns: Collection[str], alias: str = "t") -> str:
+    """``template`` with every ``{c:name}`` replaced by the column ``alias."name"``, or by
+    NULL when the table has no such column (a shape requires only some of its columns)."""
+    return _COLUMN.sub(
+        lambda m: f"{alias}.{identifier(m[1])}" if m[1] in columns else "NULL", template
+    )
 
 
 def json_path(key: str) -> str:
@@ -103,21 +117,26 @@ def _typed(
     x: str,
     on_integer: SqlConverter,
     words: Sequence[tuple[str, str]] = (),
+    tail: Sequence[tuple[str, str]] = (),
 ) -> str:
     """A converter by value type, as one flat CASE (SQLite's parser has a fixed stack):
     ``on_integer(n)`` for an integer ``n`` (from an int, an integral float or numeric
     text); ``words`` are ``(condition on the trimmed text t, result)`` pairs tried first
-    for text. Sentinels are NULL."""
+    for text, ``tail`` pairs last (text that is no number). Sentinels are NULL."""
     t = _trim(x)
-    text_words = " ".join(
-        f"WHEN {condition.format(t=t)} THEN {result.format(t=t)}" for condition, result in words
-    )
+
+    def cases(pairs: Sequence[tuple[str, str]]) -> str:
+        return " ".join(
+            f"WHEN {condition.format(t=t)} THEN {result.format(t=t)}" for condition, result in pairs
+        )
+
     return (
         f"(CASE typeof({x}) WHEN 'integer' THEN CASE WHEN {x} <> -1 THEN {on_integer(x)} END "
         f"WHEN 'real' THEN {on_integer(_real_integer(x))} "
-        f"WHEN 'text' THEN CASE WHEN {t} IN {_SENTINELS} THEN NULL {text_words} "
+        f"WHEN 'text' THEN CASE WHEN {t} IN {_SENTINELS} THEN NULL {cases(words)} "
         f"WHEN {_digits(t)} THEN {on_integer(f'CAST({t} AS INTEGER)')} "
-        f"WHEN {_decimal(t)} THEN {on_integer(f'CAST(CAST({t} AS REAL) AS INTEGER)')} END END)"
+        f"WHEN {_decimal(t)} THEN {on_integer(f'CAST(CAST({t} AS REAL) AS INTEGER)')} "
+        f"{cases(tail)} END END)"
     )
 
 
@@ -144,9 +163,37 @@ def _epoch(n: str) -> str:
     )
 
 
+_D2 = "[0-9][0-9]"
+_DATE = f"[0-9][0-9]{_D2}-{_D2}-{_D2}"
+#: Julian days of the epoch and of the ceiling of epoch times.
+_EPOCH_JD = 2440587.5
+_CEILING_JD = _EPOCH_JD + MS_CEILING / 86_400_000
+
+
+def _iso_time(t: str) -> str:
+    """``t`` is a time of the shape of ``values.ISO_TIME`` (date, then ``[T ]HH:MM[:SS[.f…]]``
+    and an optional ``Z`` / ``±HH:MM``) with a real calendar date, within the epoch bounds:
+    SQLite's date functions read it once the shape checks exclude what they would accept or
+    normalise beyond the pattern (hour 24, 30 February, spaces, a lower-case ``z``). One flat
+    chain of conditions: SQLite's parser has a fixed stack, and this sits deep."""
+    return (
+        f"{t} GLOB '{_DATE}*' AND julianday({t}) > {_EPOCH_JD} "
+        f"AND julianday({t}) <= {_CEILING_JD} "
+        f"AND date(julianday(substr({t}, 1, 10))) = substr({t}, 1, 10) "
+        f"AND (length({t}) = 10 OR {t} GLOB '{_DATE}[T ]{_D2}:{_D2}*' "
+        f"AND substr({t}, 12, 2) <= '23' AND instr(substr({t}, 12), ' ') = 0 "
+        f"AND NOT {t} GLOB '*z')"
+    )
+
+
+def _iso_ms(t: str) -> str:
+    return f"CAST(round((julianday({t}) - {_EPOCH_JD}) * 86400000.0) AS INTEGER)"
+
+
 def epoch_ms(x: str) -> str:
-    """``values.epoch_ms`` as epoch milliseconds (values below 10¹¹ are seconds)."""
-    return _typed(x, _epoch)
+    """``values.epoch_ms`` as epoch milliseconds (values below 10¹¹ are seconds; ISO text
+    is a UTC time unless it carries an offset)."""
+    return _typed(x, _epoch, tail=[(_iso_time("{t}"), _iso_ms("{t}"))])
 
 
 def _code_or_word(x: str, allowed: str, words: dict[str, int]) -> str:
@@ -253,6 +300,17 @@ def is_code(convert: mp.Converter) -> bool:
     return convert in mp.CODES
 
 
+def lost(convert: mp.Converter, x: str) -> str | None:
+    """SQL twin of ``mapping.lost`` being not None: ``x`` is present and ``convert`` turns
+    it into nothing (None: the converter never loses a value)."""
+    if convert in mp.LOSSLESS:
+        return None
+    condition = f"{present(x)} AND {converter(convert)(x)} IS NULL"
+    if convert is v.epoch_ms:  # an epoch of 0 or less means "never"
+        condition += f" AND coalesce({integer(x)} > 0, 1)"
+    return condition
+
+
 def render_time(ms: str, suffix: str = "") -> str:
     """Epoch milliseconds as the text a UTC datetime is stored as: SQLite's
     ``YYYY-MM-DD HH:MM:SS.ffffff`` (what SQLAlchemy writes), plus ``suffix`` (``+00`` for a
@@ -302,17 +360,26 @@ class MappedColumns:
 
     * ``values``: per target column, the first source that converts to something;
     * ``invalid``: per code column, the first source that is present but converts to
-      nothing (for ``extra.legacy_invalid``).
+      nothing (for ``extra.legacy_invalid``);
+    * ``unparsed``: the same for every other column whose converter can lose a value (for
+      ``extra.legacy_unparsed``).
     """
 
     def __init__(self, spec: Sequence[tuple[str, mp.Converter, Sequence[str]]]) -> None:
         self.values: list[str] = []
         self.invalid: list[tuple[str, str]] = []
+        self.unparsed: list[tuple[str, str]] = []
         for column, convert, sources in spec:
             to_sql = converter(convert)
             self.values.append(coalesce([to_sql(s) for s in sources]))
-            if is_code(convert) and sources:
-                cases = " ".join(
-                    f"WHEN {present(s)} AND {to_sql(s)} IS NULL THEN {s}" for s in sources
-                )
-                self.invalid.append((column, f"(CASE {cases} END)"))
+            conditions = [(s, lost(convert, s)) for s in sources]
+            cases = " ".join(f"WHEN {c} THEN {s}" for s, c in conditions if c is not None)
+            if cases:
+                noted = self.invalid if is_code(convert) else self.unparsed
+                noted.append((column, f"(CASE {cases} END)"))
+
+    def notes(
+        self, more: Sequence[tuple[str, str]] = ()
+    ) -> list[tuple[str, Sequence[tuple[str, str]]]]:
+        """The notes for :func:`with_notes` (``more``: further ``legacy_unparsed`` pairs)."""
+        return [(mp.INVALID_NOTE, self.invalid), (mp.UNPARSED_NOTE, [*self.unparsed, *more])]

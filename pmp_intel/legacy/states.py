@@ -22,11 +22,18 @@ from dataclasses import dataclass
 
 from pmp_intel.legacy import mapping as mp
 from pmp_intel.legacy import sql_values as sv
-from pmp_intel.legacy.observations import Source, observation_table
+from pmp_intel.legacy.observations import RAW_UNREADABLE, Source, observation_table
 from pmp_intel.legacy.workspace import Workspace
 
 #: Shapes of the state tables.
-STATE_SHAPES = frozenset({"R.system_reports", "B.patch_system_mapping", "C.dcapi_patch_mappings"})
+STATE_SHAPES = frozenset(
+    {
+        "R.system_reports",
+        "B.patch_system_mapping",
+        "U.patch_system_mapping",
+        "C.dcapi_patch_mappings",
+    }
+)
 
 #: Record keys of a per-system report that are not kept in the state's ``extra``: keys,
 #: status inputs, patch facts (they describe the patch) and bookkeeping.
@@ -273,8 +280,11 @@ class _Stage:
             removed = sorted({*self.state_keys, *REPORT_IGNORE})
             paths = ", ".join(sv.json_path(k) for k in removed)
             parts.append(f"json_remove({raw}, {paths}) AS leftovers")
+            parts.append("NULL AS raw_text")
         else:
             parts.append("NULL AS leftovers")
+            unreadable = f"CASE WHEN {sv.present(raw)} THEN {raw} END" if self.raw else "NULL"
+            parts.append(f"{unreadable} AS raw_text")
         source = self.item.source
         return (
             f"SELECT {', '.join(parts)} FROM win AS w JOIN "
@@ -298,6 +308,11 @@ class _Stage:
                 legacy=legacy,
                 table=table,
             )
+            unreadable = self.ws.scalar(
+                f"SELECT count(*) FROM {self.name} WHERE raw_text IS NOT NULL"
+            )
+            if unreadable:
+                self.item.source.entry.note(RAW_UNREADABLE, int(unreadable))
         else:
             self.ws.execute(
                 f"CREATE TABLE {self.name} AS {self._select(False)} ORDER BY w.rid",
@@ -324,7 +339,7 @@ class _Stage:
             f"CASE WHEN leftovers IS NULL OR leftovers = '{{}}' THEN '{{' || {tag} "
             f"ELSE substr(leftovers, 1, length(leftovers) - 1) || ',' || {tag} END"
         )
-        extra = sv.with_notes(tagged, [("legacy_invalid", mapped.invalid)])
+        extra = sv.with_notes(tagged, mapped.notes([("raw_data", "raw_text")]))
         values = dict(zip([c for c, _, _ in mp.STATE_MAP], mapped.values, strict=True))
         return [
             ("resource_id", "resource_id"),
@@ -381,7 +396,7 @@ class _Stage:
             spec.append((column, convert, sources))
         stage += [f"f_{c}" for c in self.fact_columns]
         mapped = sv.MappedColumns(spec)
-        extra = sv.with_notes("NULL", [("legacy_invalid", mapped.invalid)])
+        extra = sv.with_notes("NULL", mapped.notes())
         target = ", ".join(sv.identifier(c) for c in FACT_COLUMNS)
         ws.execute(
             f"WITH s AS MATERIALIZED (SELECT {', '.join(stage)} FROM {fact_table}) "

@@ -8,7 +8,8 @@ cannot be converted is reported by the caller (it keeps the original in ``extra`
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, tzinfo
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
@@ -130,10 +131,51 @@ def to_bool(value: Any) -> bool | None:
 def epoch_ms(value: Any) -> datetime | None:
     """A PMP epoch-milliseconds time as an aware UTC datetime; ``0`` means never.
 
-    Values below 10¹¹ are read as epoch *seconds* (the old fixtures used seconds)."""
+    Values below 10¹¹ are read as epoch *seconds* (the old fixtures used seconds). ISO text
+    (``2025-11-28 03:20:00``, ``…T03:20:00.5Z``, ``…+10:00``; without an offset: UTC) is a
+    time too: a TEXT column such as DCAPI's ``installed_time`` may hold one."""
     if type(value) is int:  # the same times recur across thousands of rows
         return _epoch_int(value)
-    return _epoch_number(to_int(value))
+    number = to_int(value)
+    if number is None and isinstance(value, str):
+        return _iso_ms(value.strip())
+    return _epoch_number(number)
+
+
+#: The ISO forms read as times (what SQLite's date functions read, for the SQL twin).
+ISO_TIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?(Z|[+-]\d{2}:\d{2})?)?"
+)
+
+
+@lru_cache(maxsize=1 << 12)
+def _iso_ms(text: str) -> datetime | None:
+    """ISO text as UTC, to the millisecond (rounded as SQLite rounds), within the epoch
+    bounds; None if it is not ISO text."""
+    match = ISO_TIME.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, seconds, offset = match.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+    except ValueError:
+        return None
+    if int((seconds or "0")[:2]) > 59:
+        return None
+    millis = int(float(seconds or 0) * 1000 + 0.5)
+    if offset and offset != "Z":
+        if int(offset[1:3]) > 14 or int(offset[4:6]) > 59:
+            return None
+        sign = -1 if offset[0] == "-" else 1
+        shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+        moment = moment.replace(tzinfo=timezone(sign * shift))
+    else:
+        moment = moment.replace(tzinfo=UTC)
+    total = round(moment.timestamp() * 1000) + millis
+    if total <= 0 or total > _MS_CEILING:
+        return None
+    return datetime.fromtimestamp(total / 1000, tz=UTC)
 
 
 @lru_cache(maxsize=1 << 16)

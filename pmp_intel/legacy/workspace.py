@@ -108,7 +108,7 @@ class Workspace:
             except sqlite3.Error as exc:
                 self.close()
                 raise LegacyFileError(
-                    f"{legacy.path}: cannot open read-only: {describe_error(exc)}"
+                    f"{legacy.path}: cannot open read-only: {describe_error(exc, legacy.path)}"
                 ) from None
             self._aliases[legacy.name] = alias
 
@@ -138,7 +138,9 @@ class Workspace:
             if legacy is None:
                 raise LegacyImportError(f"legacy import: scratch database: {exc}") from None
             where = f" table {table}:" if table else ""
-            raise LegacyFileError(f"{legacy.path}:{where} {describe_error(exc)}") from None
+            raise LegacyFileError(
+                f"{legacy.path}:{where} {describe_error(exc, legacy.path)}"
+            ) from None
 
     def execute(
         self,

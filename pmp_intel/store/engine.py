@@ -4,11 +4,17 @@ SQLite is the embedded default: its folder is created, the file is created with 
 before SQLite ever opens it, and every connection runs with foreign keys on, WAL journaling
 and a busy timeout. Transactions are begun explicitly (``BEGIN``) so that SAVEPOINTs and
 "one transaction per batch of pages" mean on SQLite what they mean on PostgreSQL.
+
+A file that already holds another program's tables (no ``alembic_version``; e.g. the old
+Maia migrator's ``pmp_intelligence.db`` at the default path) is changed by nothing here: its
+mode is kept and WAL is not switched on; the migrations then refuse it
+(:func:`pmp_intel.store.migrate.refuse_foreign`).
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,18 +56,52 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(str(url.database))
 
 
+#: SQL: the number of tables and whether ``alembic_version`` is one of them.
+_TABLES_SQL = (
+    "SELECT count(*), coalesce(sum(name = 'alembic_version'), 0) FROM sqlite_master "
+    "WHERE type = 'table' AND name NOT LIKE 'sqlite~_%' ESCAPE '~'"
+)
+
+
+def _foreign(count: int, versioned: int) -> bool:
+    return count > 0 and not versioned
+
+
+def is_foreign_sqlite_file(path: Path) -> bool:
+    """True when the SQLite file ``path`` is not (and cannot become) a pmp-intel database:
+    it holds tables but no ``alembic_version``, or is no SQLite database at all. Read
+    through a read-only connection; a missing or empty file is not foreign."""
+    try:
+        if path.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error:
+        return True
+    try:
+        count, versioned = probe.execute(_TABLES_SQL).fetchone()
+    except sqlite3.Error:
+        return True
+    finally:
+        probe.close()
+    return _foreign(int(count), int(versioned))
+
+
 def prepare_sqlite_file(path: Path) -> None:
     """Create the SQLite file's folder and the file itself with mode 0600.
 
     An existing file is left as it is, but a group- or world-readable one is tightened to
-    0600: it holds the estate's inventory.
+    0600 (it holds the estate's inventory) unless it is another program's database, which
+    pmp-intel does not change at all.
     """
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
+        if mode & 0o077 and not is_foreign_sqlite_file(path):
             path.chmod(0o600)
     else:
         os.close(fd)
@@ -79,8 +119,11 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             if engine.url.database not in (None, "", ":memory:"):
-                cursor.execute("PRAGMA journal_mode = WAL")
-                cursor.execute("PRAGMA synchronous = NORMAL")
+                count, versioned = cursor.execute(_TABLES_SQL).fetchone()
+                # WAL is a change to the file: never made to another program's database
+                if not _foreign(int(count), int(versioned)):
+                    cursor.execute("PRAGMA journal_mode = WAL")
+                    cursor.execute("PRAGMA synchronous = NORMAL")
         finally:
             cursor.close()
 

@@ -1428,3 +1428,233 @@ def build_legacy_dir(
     if empty_files:
         builder.empty_files()
     return builder.truth
+
+
+# ----------------------------------------------------------------------------- unified schema
+
+#: The consolidation sprint's unified schema (maia-legacy.md §3.1), tables in script order. The
+#: unified extractor's ``init_database()`` ran it with ``executescript`` on its default
+#: database, pmp_config.db (§1.0, §3.5); on a family-A file ``CREATE TABLE IF NOT EXISTS``
+#: keeps A's ``deployment_policies`` and the index on its ``snapshot_id`` fails (§1.0 "Verified
+#: here"), leaving the tables created before it behind, empty.
+UNIFIED_TABLES = """
+CREATE TABLE IF NOT EXISTS snapshots (snapshot_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  timestamp DATETIME DEFAULT CURRENT_TIMESTAMP, api_version TEXT DEFAULT '1.4',
+  extraction_duration_ms INTEGER CHECK (extraction_duration_ms >= 0),
+  status TEXT CHECK (status IN ('success','partial','failed')) DEFAULT 'success',
+  error_message TEXT);
+CREATE TABLE IF NOT EXISTS systems (system_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, resource_id TEXT NOT NULL, resource_name TEXT NOT NULL,
+  computer_name TEXT, ip_address TEXT, mac_address TEXT, domain_name TEXT,
+  branch_office_id TEXT, branch_office_name TEXT NOT NULL, customer_id TEXT, os_name TEXT,
+  os_platform_name TEXT, os_platform INTEGER, service_pack TEXT, agent_version TEXT,
+  agent_installed_on INTEGER, agent_last_contact_time INTEGER, last_contact_time INTEGER,
+  resource_health_status INTEGER, computer_live_status INTEGER, scan_status INTEGER,
+  total_driver_patches INTEGER, missing_bios_patches INTEGER, last_patched_time INTEGER,
+  last_scan_time INTEGER, last_successful_scan INTEGER, raw_data TEXT,
+  extracted_at DATETIME DEFAULT CURRENT_TIMESTAMP, UNIQUE (snapshot_id, resource_id));
+CREATE TABLE IF NOT EXISTS patches (patch_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, pmp_patch_id TEXT NOT NULL, patch_name TEXT, update_name TEXT,
+  bulletin_id TEXT, kb_number TEXT, vendor_name TEXT, product_name TEXT, platform TEXT,
+  platform_name TEXT, update_type TEXT, patch_lang TEXT, severity INTEGER, severity_label TEXT,
+  patch_status INTEGER, approval_status INTEGER, is_superceded INTEGER, patch_noreboot INTEGER,
+  patch_size INTEGER, installed INTEGER, patch_released_time INTEGER,
+  patch_updated_time INTEGER, raw_data TEXT, extracted_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+  UNIQUE (snapshot_id, pmp_patch_id));
+CREATE TABLE IF NOT EXISTS patch_system_mapping (mapping_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, pmp_patch_id TEXT NOT NULL, resource_id TEXT NOT NULL,
+  patch_status INTEGER, approval_status INTEGER, patch_deployed INTEGER, patch_name TEXT,
+  bulletin_id TEXT, severity INTEGER, is_reboot_required INTEGER, raw_data TEXT,
+  extracted_at DATETIME DEFAULT CURRENT_TIMESTAMP, UNIQUE (snapshot_id, pmp_patch_id, resource_id));
+CREATE TABLE IF NOT EXISTS vulnerabilities (vulnerability_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, cve_id TEXT NOT NULL, cve_year INTEGER, cvss_score REAL,
+  cvss_severity TEXT, pmp_patch_ids TEXT, description TEXT, published_date TEXT,
+  extracted_at DATETIME DEFAULT CURRENT_TIMESTAMP, UNIQUE (snapshot_id, cve_id));
+CREATE TABLE IF NOT EXISTS patch_metrics (metric_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, installed_patches INTEGER DEFAULT 0,
+  applicable_patches INTEGER DEFAULT 0, new_patches INTEGER DEFAULT 0,
+  missing_patches INTEGER DEFAULT 0, timestamp DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS severity_metrics (metric_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, critical_count INTEGER DEFAULT 0,
+  important_count INTEGER DEFAULT 0, moderate_count INTEGER DEFAULT 0,
+  low_count INTEGER DEFAULT 0, unrated_count INTEGER DEFAULT 0, total_count INTEGER DEFAULT 0,
+  timestamp DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS system_health_metrics (metric_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, total_systems INTEGER DEFAULT 0,
+  healthy_systems INTEGER DEFAULT 0, moderately_vulnerable_systems INTEGER DEFAULT 0,
+  highly_vulnerable_systems INTEGER DEFAULT 0, health_unknown_systems INTEGER DEFAULT 0,
+  scanned_systems INTEGER DEFAULT 0, unscanned_system_count INTEGER DEFAULT 0,
+  scan_success_count INTEGER DEFAULT 0, scan_failure_count INTEGER DEFAULT 0,
+  number_of_apd_tasks INTEGER DEFAULT 0, timestamp DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS vulnerability_db_metrics (
+  metric_id INTEGER PRIMARY KEY AUTOINCREMENT, snapshot_id INTEGER NOT NULL,
+  last_db_update_status TEXT, last_db_update_time INTEGER,
+  is_auto_db_update_disabled BOOLEAN DEFAULT 0, db_update_in_progress BOOLEAN DEFAULT 0,
+  timestamp DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS deployment_policies (policy_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, template_id INTEGER, template_name TEXT, creation_time INTEGER,
+  modified_time INTEGER, is_template_alive INTEGER, set_as_default INTEGER, user_id INTEGER,
+  raw_data TEXT, extracted_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS deployment_tasks (task_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, apd_task_id TEXT, task_name TEXT, task_status TEXT,
+  execution_status TEXT, platform_name TEXT, target_systems_count INTEGER,
+  scheduled_time INTEGER, executed_time INTEGER, success_count INTEGER, failure_count INTEGER,
+  pending_count INTEGER, extracted_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE IF NOT EXISTS compliance_checks (check_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  snapshot_id INTEGER NOT NULL, check_name TEXT NOT NULL, check_category TEXT NOT NULL,
+  passed BOOLEAN NOT NULL, severity TEXT NOT NULL, details TEXT, threshold_value REAL,
+  actual_value REAL, timestamp DATETIME DEFAULT CURRENT_TIMESTAMP);
+CREATE INDEX IF NOT EXISTS idx_systems_snapshot_id ON systems(snapshot_id);
+CREATE INDEX IF NOT EXISTS idx_deployment_policies_snapshot ON deployment_policies(snapshot_id);
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,
+  applied_at DATETIME DEFAULT CURRENT_TIMESTAMP, description TEXT);
+"""
+
+
+def run_unified_schema_script(path: Path) -> list[str]:
+    """Run the unified schema script on ``path`` as the unified extractor did (autocommit
+    ``executescript``); returns the tables it left. On a family-A pmp_config.db it stops at
+    the ``deployment_policies(snapshot_id)`` index, as the reference verified."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.executescript(UNIFIED_TABLES)
+    except sqlite3.OperationalError as exc:
+        if "snapshot_id" not in str(exc):
+            raise
+    tables = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    conn.close()
+    return tables
+
+
+#: The "wasted schema" of the two databases no code ever wrote (maia-legacy.md §1.0): some
+#: empty tables of no Maia shape.
+WASTED_SCHEMA = """
+CREATE TABLE systems (id INTEGER PRIMARY KEY, resource_id TEXT, name TEXT, org TEXT);
+CREATE TABLE patches (id INTEGER PRIMARY KEY, patch_id TEXT, title TEXT);
+"""
+
+
+def wasted_schema_files(directory: Path) -> None:
+    """Give both "empty" databases a wasted schema (tables of no known shape, no rows)."""
+    for name in ("pmp_complete_intelligence.db", "pmp_patch_systems.db"):
+        path = directory / name
+        path.unlink(missing_ok=True)
+        conn = sqlite3.connect(path)
+        conn.executescript(WASTED_SCHEMA)
+        conn.close()
+
+
+# ----------------------------------------------------------------------------- one-shape files
+
+
+class MinimalRowFactory(factory.DictFactory):
+    """Plausible values for any legacy column, by name (a row of a table that has only the
+    required columns of its shape)."""
+
+    raw_data = factory.LazyFunction(
+        lambda: json.dumps(
+            {"patch_id": 500001, "resource_id": 95000011194313, "resource_name": "GS1-DC01"}
+        )
+    )
+    summary_data = "{}"
+    policy_data = "{}"
+    settings_data = "{}"
+    settings_json = "{}"
+    started_at = "2025-11-20T09:00:00"
+    timestamp = "2025-11-26 01:00:00"
+    status = "completed"
+    check_name = "E8 critical missing <= 5"
+    error_type = "unknown_error"
+    pmp_patch_id = "500001"
+    resource_id = 95000011194313
+    patch_id = 500001
+    cve_id = "CVE-2025-1111"
+    view_name = "All systems"
+    apd_task_id = "4001"
+
+
+#: The file a shape's family lives in.
+FAMILY_FILE = {
+    "A": "pmp_config.db",
+    "C": "pmp_config.db",
+    "U": "pmp_config.db",
+    "B": "pmp_resilient.db",
+    "R": "pmp_systemreports.db",
+}
+
+
+def minimal_shape_dir(directory: Path, table: str, family: str, columns: Iterable[str]) -> Path:
+    """A legacy folder whose only table is ``table`` with just ``columns`` and one row."""
+    directory.mkdir(parents=True, exist_ok=True)
+    names = sorted(columns)
+    values = MinimalRowFactory()
+    conn = sqlite3.connect(directory / FAMILY_FILE[family])
+    conn.execute(f'CREATE TABLE "{table}" ({", ".join(names)})')
+    conn.execute(
+        f'INSERT INTO "{table}" VALUES ({", ".join("?" for _ in names)})',
+        [values.get(name, 1) for name in names],
+    )
+    conn.commit()
+    conn.close()
+    return directory
+
+
+# ----------------------------------------------------------------------------- hot journal
+
+_KILLED_WRITER = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA cache_size = 1")  # spill pages to the file before the commit
+conn.execute("BEGIN")
+for i in range(2000):
+    conn.execute(
+        "INSERT INTO system_reports (extraction_id, resource_id, patch_id, patch_status, "
+        "raw_data, extracted_at) VALUES (9, 95000011194313, ?, 202, ?, '2025-12-01T20:00:00')",
+        (600000 + i, "x" * 500),
+    )
+os._exit(9)  # killed: no commit, no rollback
+"""
+
+
+def leave_hot_journal(path: Path) -> Path:
+    """Kill a writer of ``path`` (a pmp_systemreports.db) in the middle of a transaction,
+    leaving the hot rollback journal beside it; returns the journal."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(path)], check=False)
+    journal = path.with_name(path.name + "-journal")
+    assert journal.stat().st_size > 0
+    return journal
+
+
+# ----------------------------------------------------------------------------- old migrator
+
+
+def old_migrator_database(path: Path, truth: LegacyTruth | None = None) -> Path:
+    """The old consolidation migrator's target (maia-legacy.md §3.2): the unified schema,
+    ``schema_version`` 1, one snapshot, systems with the ``System-<id>`` placeholder name and
+    organisation ``Default``, chmod 600. Its default path is pmp-intel's default database."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.executescript(UNIFIED_TABLES)
+    conn.execute("INSERT INTO schema_version (version, description) VALUES (1, 'unified')")
+    conn.execute(
+        "INSERT INTO snapshots (timestamp, api_version, extraction_duration_ms, status) "
+        "VALUES ('2026-01-16 03:00:00', '1.4', 0, 'success')"
+    )
+    resource_ids = sorted(truth.systems) if truth else [95000011194313, 95000011194314]
+    conn.executemany(
+        "INSERT INTO systems (snapshot_id, resource_id, resource_name, branch_office_name, "
+        "raw_data, extracted_at) VALUES (1, ?, ?, 'Default', '{}', '2025-11-25T09:10:00')",
+        [(str(r), f"System-{r}") for r in resource_ids],
+    )
+    conn.commit()
+    conn.close()
+    path.chmod(0o600)
+    return path

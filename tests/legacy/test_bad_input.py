@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from builder import LegacyTruth
+from builder import LegacyTruth, leave_hot_journal
 from legacy_helpers import ZONE, checksums, dump, upgrade_with_legacy
 from sqlalchemy import Engine
 
@@ -46,6 +46,14 @@ def _unexpected_columns(folder: Path) -> str:
     return "pmp_config.db: table scan_details has unexpected columns"
 
 
+def _hot_journal(folder: Path) -> str:
+    leave_hot_journal(folder / "pmp_systemreports.db")
+    return (
+        r"pmp_systemreports\.db: .*the file has an unfinished transaction: a writer was killed "
+        r".*pmp_systemreports\.db-journal.*open the copy once with sqlite3"
+    )
+
+
 def _missing(folder: Path) -> str:
     for path in folder.iterdir():
         path.unlink()
@@ -56,6 +64,7 @@ BREAKERS: dict[str, Callable[[Path], str]] = {
     "corrupt": _corrupt,
     "foreign": _foreign,
     "unexpected-columns": _unexpected_columns,
+    "hot-journal": _hot_journal,
     "missing": _missing,
 }
 
@@ -191,3 +200,27 @@ def test_a_killed_import_leaves_no_scratch_folder_behind_for_long(
     assert not dead.exists()
     assert live.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]  # its own are gone too
+
+
+def test_hot_journal_is_explained_and_left_alone(copy: Path) -> None:
+    """A writer killed mid-transaction leaves a hot journal; SQLite would roll it back on
+    the next open, which means writing the legacy file: the import says what happened and
+    how to resolve it, on a copy, and touches neither file."""
+    journal = leave_hot_journal(copy / "pmp_systemreports.db")
+    before = checksums(copy)
+    with pytest.raises(LegacyFileError) as raised:
+        importer.import_legacy(None, copy, importer.ImportOptions(dry_run=True))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert str(copy / "pmp_systemreports.db") in message
+    assert journal.name in message
+    assert "killed" in message
+    assert "sqlite3" in message
+    assert "copy" in message
+    assert checksums(copy) == before  # the journal is still there, nothing rolled back
+    # resolved as the message says: on a copy, opened once with sqlite3
+    fixed = copy.parent / "fixed"
+    shutil.copytree(copy, fixed)
+    sqlite3.connect(fixed / "pmp_systemreports.db").execute("PRAGMA integrity_check").fetchall()
+    report = importer.import_legacy(None, fixed, importer.ImportOptions(dry_run=True))
+    assert report.balanced

@@ -78,6 +78,25 @@ CORPUS: list[Any] = [
     "abc",
     "12abc",
     "1.2.3",
+    # ISO text times (e.g. DCAPI's TEXT installed_time), and text that only looks like one
+    "2025-11-28 03:20:00",
+    "2025-11-28T03:20:00",
+    "2025-11-28T03:20:00.123456",
+    "2025-11-28T03:20:00.1235Z",
+    "2025-11-28T13:20:00+10:00",
+    "2025-11-28T03:20:00.5-03:30",
+    "2025-11-28 03:20",
+    "2025-11-28",
+    " 2025-11-28 03:20:59.9999 ",
+    "Nov 28, 2025 03:20 AM",
+    "2025-02-30",
+    "2025-11-28 24:00",
+    "2025-11-28 03:20:60",
+    "2025-11-28T03:20:00+15:00",
+    "2025-11-28 03:20:00 +10:00",
+    "2025-11-28 03:20:00.",
+    "1970-01-01",
+    "9999-12-31",
 ]
 
 CONVERTERS: dict[str, mp.Converter] = {
@@ -132,3 +151,34 @@ def test_time_rendering_is_what_sqlalchemy_stores(db: sqlite3.Connection) -> Non
     assert text == "2025-11-25 06:36:05.661000"
     (pg,) = db.execute(f"SELECT {sv.render_time('1764052565661', '+00')}").fetchone()
     assert pg == "2025-11-25 06:36:05.661000+00"
+
+
+@pytest.mark.parametrize("name", sorted(CONVERTERS))
+def test_sql_twin_notes_the_same_lost_values(name: str, db: sqlite3.Connection) -> None:
+    """A present value a converter cannot convert is kept in ``extra``
+    (``legacy_invalid`` / ``legacy_unparsed``), on both paths alike."""
+    convert = CONVERTERS[name]
+    condition = sv.lost(convert, "x")
+    disagreements = []
+    for value in CORPUS:
+        expected = mp.lost(convert, value) is not None and convert(value) is None
+        if condition is None:
+            got = False
+        else:
+            (hit,) = db.execute(f"WITH v(x) AS (VALUES (?)) SELECT {condition} FROM v", (value,))
+            got = bool(hit[0])
+        if expected != got:
+            disagreements.append((value, expected, got))
+    assert disagreements == []
+
+
+def test_iso_text_is_a_time_and_other_text_is_not() -> None:
+    from datetime import UTC
+
+    assert v.epoch_ms("2025-11-28 03:20:00") == datetime(2025, 11, 28, 3, 20, tzinfo=UTC)
+    assert v.epoch_ms("2025-11-28T13:20:00+10:00") == datetime(2025, 11, 28, 3, 20, tzinfo=UTC)
+    assert v.epoch_ms("Nov 28, 2025 03:20 AM") is None
+    assert mp.lost(v.epoch_ms, "Nov 28, 2025 03:20 AM") == "legacy_unparsed"
+    assert mp.lost(v.epoch_ms, 0) is None  # 0 is "never", not a lost value
+    assert mp.lost(mp.HEALTH, 7) == "legacy_invalid"
+    assert mp.lost(v.to_text, "anything") is None

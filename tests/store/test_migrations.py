@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import sqlite3
+import stat
 import subprocess
 import sys
 import zipfile
@@ -11,11 +14,19 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy.engine import make_url
 
-from pmp_intel.store.engine import create_db_engine
-from pmp_intel.store.migrate import current_revision, downgrade, head_revision, upgrade
+from pmp_intel.store.engine import create_db_engine, sqlite_path
+from pmp_intel.store.migrate import (
+    ForeignDatabaseError,
+    current_revision,
+    downgrade,
+    head_revision,
+    upgrade,
+)
 from pmp_intel.store.models import Base
+from pmp_intel.store.schema import ensure_schema
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -142,5 +153,88 @@ def test_ensure_schema_upgrades_an_empty_database_once(fresh_database_url: str) 
         assert stored_revision(engine) == head_revision()
         ensure_schema(engine)  # a no-op now
         assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+
+
+#: The old Maia migrator's pmp_intelligence.db, in brief (maia-legacy.md §3.1-3.2).
+_MAIA_TABLES = (
+    "CREATE TABLE snapshots (snapshot_id INTEGER PRIMARY KEY, timestamp TEXT, status TEXT)",
+    "CREATE TABLE systems (system_id INTEGER PRIMARY KEY, snapshot_id INTEGER, "
+    "resource_id TEXT, resource_name TEXT)",
+    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT)",
+    "INSERT INTO snapshots VALUES (1, '2026-01-16 03:00:00', 'success')",
+    "INSERT INTO systems VALUES (1, 1, '95000011194313', 'System-95000011194313')",
+)
+
+
+def _foreign(url: str, statements: tuple[str, ...]) -> None:
+    """Create another program's tables without any pmp-intel connection setup."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None
+        with sqlite3.connect(parsed.database) as conn:
+            for statement in statements:
+                conn.execute(statement)
+        Path(parsed.database).chmod(0o644)
+        return
+    raw = create_engine(parsed)
+    with raw.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+    raw.dispose()
+
+
+def _fingerprint(engine: Engine) -> object:
+    path = sqlite_path(engine.url)
+    if path is not None:
+        siblings = sorted(p.name for p in path.parent.iterdir())
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return digest, stat.S_IMODE(path.stat().st_mode), siblings
+    with engine.connect() as connection:
+        return sorted(inspect(connection).get_table_names())
+
+
+def test_a_database_with_tables_but_no_alembic_version_is_refused(
+    fresh_database_url: str,
+) -> None:
+    """Every migration entry point refuses another program's database before it changes
+    anything (on SQLite: byte-identical, same mode, still not in WAL mode)."""
+    _foreign(fresh_database_url, _MAIA_TABLES)
+    engine = create_db_engine(fresh_database_url)
+    try:
+        before = _fingerprint(engine)
+        for attempt in (
+            lambda: upgrade(engine),
+            lambda: current_revision(engine),
+            lambda: downgrade(engine, "base"),
+            lambda: ensure_schema(engine),
+        ):
+            with pytest.raises(ForeignDatabaseError, match="no alembic_version") as raised:
+                attempt()
+            assert "schema_version, snapshots, systems" in str(raised.value)
+        assert _fingerprint(engine) == before
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:  # pmp-intel's own connection setup: no WAL
+                assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "delete"
+            assert _fingerprint(engine) == before
+    finally:
+        engine.dispose()
+
+
+def test_unrelated_tables_of_a_shared_postgresql_database_are_left_alone(
+    fresh_database_url: str, backend: str
+) -> None:
+    """On PostgreSQL a database may be shared: only pmp-intel's or the old Maia tools' table
+    names mark it as another program's. A SQLite file is one program's database."""
+    _foreign(fresh_database_url, ("CREATE TABLE invoices (id INTEGER, amount REAL)",))
+    engine = create_db_engine(fresh_database_url)
+    try:
+        if backend == "postgresql":
+            upgrade(engine)
+            assert current_revision(engine) == head_revision()
+        else:
+            with pytest.raises(ForeignDatabaseError, match="another program's database"):
+                upgrade(engine)
     finally:
         engine.dispose()
